@@ -1,0 +1,492 @@
+#include "core/environment.h"
+
+#include <ctime>
+#include <random>
+
+#include "api/function_ref.h"
+#include "core/lambda_errors.h"
+
+namespace coldlab::core {
+
+namespace {
+
+constexpr size_t kTailBytes = 4096;    // X-Amz-Log-Result carries the last 4 KB
+constexpr size_t kRecentIds = 64;
+
+// YYYY/MM/DD/[$LATEST]<32 hex digits>, the shape of Lambda's log stream names.
+std::string make_log_stream_name(int64_t now_us) {
+  std::time_t t = static_cast<std::time_t>(now_us / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[16];
+  std::strftime(date, sizeof date, "%Y/%m/%d", &tm);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return std::string(date) + "/[$LATEST]" + hex;
+}
+
+int mb_from_kib(int64_t kib) { return static_cast<int>((kib + 1023) / 1024); }
+
+}  // namespace
+
+void PendingInvocation::finish(InvocationResult result) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (done_) return;
+    result_ = std::move(result);
+    done_ = true;
+  }
+  cv_.notify_all();
+}
+
+InvocationResult PendingInvocation::wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return done_; });
+  return result_;
+}
+
+Environment::Environment(int64_t id, FunctionState function, EnvironmentServices& services,
+                         EnvironmentListener& listener)
+    : id_(id),
+      function_(std::move(function)),
+      services_(services),
+      listener_(listener),
+      log_stream_name_(make_log_stream_name(services.clock->now_us())) {}
+
+Environment::~Environment() {
+  if (process_) process_->kill();
+}
+
+SpawnSpec Environment::spawn_spec() const {
+  const auto& c = function_.config;
+  SpawnSpec spec;
+  spec.working_dir = c.code_dir;
+  if (c.kind == config::RuntimeKind::kPython) {
+    spec.executable = services_.python;
+    spec.args = {"-u", services_.python_bootstrap.string()};
+  } else {
+    spec.executable = c.code_dir / "bootstrap";
+  }
+  // The function's own variables first: the reserved ones below always win, as on Lambda.
+  spec.env = c.environment;
+  auto& e = spec.env;
+  e["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  e["LANG"] = "C.UTF-8";
+  e["TZ"] = ":UTC";
+  e["LAMBDA_TASK_ROOT"] = c.code_dir.string();
+  e["LAMBDA_RUNTIME_DIR"] = c.kind == config::RuntimeKind::kPython
+                                ? services_.python_bootstrap.parent_path().string()
+                                : c.code_dir.string();
+  e["_HANDLER"] = c.handler;
+  e["AWS_LAMBDA_RUNTIME_API"] = server_->address();
+  e["AWS_LAMBDA_FUNCTION_NAME"] = c.name;
+  e["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+  e["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(c.memory_mb);
+  e["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + c.name;
+  e["AWS_LAMBDA_LOG_STREAM_NAME"] = log_stream_name_;
+  e["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+  e["AWS_REGION"] = services_.region;
+  e["AWS_DEFAULT_REGION"] = services_.region;
+  if (c.kind == config::RuntimeKind::kPython) {
+    e["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + c.runtime;
+    e["PYTHONDONTWRITEBYTECODE"] = "1";  // Lambda's /var/task is read-only; leave user code alone
+  }
+  return spec;
+}
+
+void Environment::platform_line(const std::string& line) { on_output(line); }
+
+void Environment::on_output(std::string_view line) {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  services_.sink->write(function_.config.name, id_, line);
+  if (!capturing_) return;
+  tail_.append(line);
+  tail_.push_back('\n');
+  if (tail_.size() > 2 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+}
+
+void Environment::start(std::shared_ptr<PendingInvocation> first) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    current_ = std::move(first);
+    current_is_cold_ = true;
+  }
+  try {
+    server_ = services_.server_factory(*this);
+  } catch (const std::exception& e) {
+    std::unique_lock<std::mutex> lock(mu_);
+    phase_ = Phase::kDead;
+    end_reason_ = "crash";
+    end_detail_ = e.what();
+    InvocationResult r;
+    r.status = InvocationResult::Status::kError;
+    r.function_error = true;
+    r.error_type = "Sandbox.Failure";
+    r.payload = function_error(r.error_type, std::string("cannot start the Runtime API: ") + e.what());
+    finish_current(lock, std::move(r));
+    return;
+  }
+  spawn_process();
+}
+
+void Environment::spawn_process() {
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    generation = ++generation_;
+    phase_ = Phase::kInit;
+    spawned_us_ = services_.clock->now_us();
+  }
+  platform_line(init_start_line(function_.config.runtime));
+  std::weak_ptr<Environment> weak = weak_from_this();
+  std::shared_ptr<Process> process;
+  try {
+    process = services_.supervisor->spawn(
+        spawn_spec(),
+        [weak](std::string_view line, bool) {
+          if (auto self = weak.lock()) self->on_output(line);
+        },
+        [weak, generation](ExitStatus status) {
+          if (auto self = weak.lock()) self->on_exit(generation, status);
+        });
+  } catch (const std::exception& e) {
+    // Lambda's word for a bootstrap that cannot be executed.
+    std::unique_lock<std::mutex> lock(mu_);
+    phase_ = Phase::kDead;
+    end_reason_ = "init_error";
+    end_detail_ = e.what();
+    platform_line(std::string("coldlab: ") + e.what());
+    InvocationResult r;
+    r.status = InvocationResult::Status::kError;
+    r.function_error = true;
+    r.error_type = "Runtime.InvalidEntrypoint";
+    r.payload = function_error(r.error_type, e.what());
+    if (current_) finish_current(lock, std::move(r));
+    return;
+  }
+
+  const bool first_spawn = generation == 1;
+  if (first_spawn) {
+    log::EnvironmentStarted row;
+    row.environment_id = id_;
+    row.run_id = services_.run_id;
+    row.function = function_.config.name;
+    row.memory_mb = function_.config.memory_mb;
+    row.runtime = function_.config.runtime;
+    row.pid = process->pid();
+    row.spawned_at_us = spawned_us_;
+    services_.log->record(row);
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  if (generation != generation_) {  // replaced while we were spawning
+    process->kill();
+    return;
+  }
+  process_ = process;
+  // The first Init gets Lambda's 10 s; a retried Init runs inside the invocation's timeout.
+  int64_t limit = invoke_deadline_us_ ? invoke_deadline_us_ : spawned_us_ + services_.init_timeout_us;
+  init_timer_ = services_.timers->schedule(limit, [weak, generation] {
+    if (auto self = weak.lock()) self->on_init_timer(generation);
+  });
+}
+
+bool Environment::assign(std::shared_ptr<PendingInvocation> inv) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (phase_ == Phase::kDead || stopped_ || current_) return false;
+    current_ = std::move(inv);
+    delivered_ = false;
+    current_is_cold_ = false;
+  }
+  cv_.notify_all();
+  return true;
+}
+
+RuntimeEndpoint::Event Environment::next() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const int64_t now = services_.clock->now_us();
+  if (phase_ == Phase::kInit) {
+    // Init ends at the runtime's first /next, as Lambda measures it.
+    phase_ = Phase::kReady;
+    services_.timers->cancel(init_timer_);
+    double init_ms = static_cast<double>(now - spawned_us_) / 1000.0;
+    if (current_is_cold_) init_ms_ = init_ms;
+    // An environment reaches Ready at most once: a failure afterwards makes it Dead.
+    services_.log->record(log::EnvironmentReady{id_, now, init_ms});
+  }
+  if (current_ && delivered_) {
+    Event e;
+    e.status = 403;
+    e.body = runtime_error_body("InvalidStateTransition",
+                                "the previous invocation " + current_->request_id + " has no answer yet");
+    return e;
+  }
+  cv_.wait(lock, [this] { return phase_ == Phase::kDead || (current_ && !delivered_); });
+  if (phase_ == Phase::kDead) {
+    Event e;
+    e.status = 500;
+    e.body = runtime_error_body("Sandbox.Failure", "Container error. Non-recoverable state. Runtime should exit promptly.");
+    return e;
+  }
+
+  delivered_ = true;
+  delivered_us_ = services_.clock->now_us();
+  const int64_t deadline_us = invoke_deadline_us_ ? invoke_deadline_us_
+                                                  : delivered_us_ + int64_t{function_.config.timeout_s} * 1000000;
+  auto inv = current_;
+  std::weak_ptr<Environment> weak = weak_from_this();
+  timeout_timer_ = services_.timers->schedule(deadline_us, [weak, inv] {
+    if (auto self = weak.lock()) self->on_timeout(inv);
+  });
+  {
+    std::lock_guard<std::mutex> log_lock(log_mu_);
+    tail_.clear();
+    capturing_ = true;
+  }
+  lock.unlock();
+  platform_line(start_line(inv->request_id, inv->version));
+
+  Event e;
+  e.ok = true;
+  e.body = inv->payload;
+  e.request_id = inv->request_id;
+  e.deadline_ms = deadline_us / 1000;
+  e.function_arn = inv->function_arn;
+  e.trace_id = inv->trace_id;
+  e.client_context = inv->client_context;
+  return e;
+}
+
+RuntimeEndpoint::Reply Environment::respond(const std::string& request_id, std::string body,
+                                            size_t body_size) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!current_ || !delivered_ || current_->request_id != request_id) {
+    bool late = std::find(finished_ids_.begin(), finished_ids_.end(), request_id) != finished_ids_.end();
+    if (late) return {403, runtime_error_body("InvalidStateTransition", "invocation " + request_id + " is already finished")};
+    return {400, runtime_error_body("InvalidRequestID", "Invalid request ID")};
+  }
+  InvocationResult r;
+  Reply reply;
+  if (body_size > static_cast<size_t>(kMaxResponseBytes)) {
+    r.status = InvocationResult::Status::kError;
+    r.function_error = true;
+    r.error_type = "Function.ResponseSizeTooLarge";
+    r.payload = response_too_large_error();
+    reply = {413, runtime_error_body("RequestEntityTooLarge",
+                                     "Exceeded maximum allowed payload size (" +
+                                         std::to_string(kMaxResponseBytes) + " bytes).")};
+  } else {
+    r.payload = std::move(body);
+  }
+  finish_current(lock, std::move(r));
+  return reply;
+}
+
+RuntimeEndpoint::Reply Environment::error(const std::string& request_id, std::string body,
+                                          const std::string& error_type_header) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!current_ || !delivered_ || current_->request_id != request_id) {
+    bool late = std::find(finished_ids_.begin(), finished_ids_.end(), request_id) != finished_ids_.end();
+    if (late) return {403, runtime_error_body("InvalidStateTransition", "invocation " + request_id + " is already finished")};
+    return {400, runtime_error_body("InvalidRequestID", "Invalid request ID")};
+  }
+  InvocationResult r;
+  r.status = InvocationResult::Status::kError;
+  r.function_error = true;
+  r.error_type = error_type_of(error_type_header, body, "Function.Unknown");
+  r.payload = body.empty() ? function_error(r.error_type, "") : std::move(body);
+  finish_current(lock, std::move(r));
+  return {};
+}
+
+RuntimeEndpoint::Reply Environment::init_error(std::string body, const std::string& error_type_header) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (phase_ != Phase::kInit) {
+    return {403, runtime_error_body("InvalidStateTransition", "Init is already over")};
+  }
+  // The runtime gave up: this environment is finished, and the invocation that caused
+  // the Init gets the runtime's own error document.
+  phase_ = Phase::kDead;
+  services_.timers->cancel(init_timer_);
+  const std::string type = error_type_of(error_type_header, body, "Runtime.Unknown");
+  end_reason_ = "init_error";
+  end_detail_ = type;
+  cv_.notify_all();
+  if (current_) {
+    InvocationResult r;
+    r.status = InvocationResult::Status::kError;
+    r.function_error = true;
+    r.error_type = type;
+    r.payload = body.empty() ? function_error(type, "") : std::move(body);
+    finish_current(lock, std::move(r));
+  }
+  return {};
+}
+
+void Environment::on_init_timer(uint64_t generation) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (generation != generation_ || phase_ != Phase::kInit || stopped_) return;
+  auto old = process_;
+  const int64_t now = services_.clock->now_us();
+  if (!init_retried_ && current_) {
+    // Lambda: an Init over 10 s is retried as part of the first invocation, inside the
+    // function timeout. The retry starts a fresh runtime process.
+    init_retried_ = true;
+    invoke_deadline_us_ = now + int64_t{function_.config.timeout_s} * 1000000;
+    ++generation_;  // the killed process's exit is not a crash of this environment
+    lock.unlock();
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: timeout",
+                  static_cast<double>(now - spawned_us_) / 1000.0);
+    platform_line(buf);
+    if (old) old->kill();
+    spawn_process();
+    return;
+  }
+  phase_ = Phase::kDead;
+  end_reason_ = "init_timeout";
+  cv_.notify_all();
+  if (current_) {
+    InvocationResult r;
+    r.status = InvocationResult::Status::kTimeout;
+    r.function_error = true;
+    r.error_type = "Sandbox.Timedout";
+    r.payload = timeout_error(current_->request_id, function_.config.timeout_s,
+                              services_.legacy_timeout_message, now);
+    finish_current(lock, std::move(r));
+  } else {
+    lock.unlock();
+  }
+  if (old) old->kill();
+}
+
+void Environment::on_timeout(const std::shared_ptr<PendingInvocation>& inv) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (current_ != inv || !delivered_) return;
+  auto process = process_;
+  if (process) peak_rss_kib_ = std::max(peak_rss_kib_, process->peak_rss_kib());
+  phase_ = Phase::kDead;  // Lambda resets the environment after a timeout
+  end_reason_ = "timeout";
+  cv_.notify_all();
+  InvocationResult r;
+  r.status = InvocationResult::Status::kTimeout;
+  r.function_error = true;
+  r.error_type = "Sandbox.Timedout";
+  r.payload = timeout_error(inv->request_id, function_.config.timeout_s,
+                            services_.legacy_timeout_message, services_.clock->now_us());
+  finish_current(lock, std::move(r));
+  if (process) process->kill();
+}
+
+void Environment::on_exit(uint64_t generation, const ExitStatus& status) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (generation != generation_) return;  // a process we replaced on purpose
+  const bool was_dead = phase_ == Phase::kDead;
+  phase_ = Phase::kDead;
+  cv_.notify_all();
+  const std::string detail = (!status.signaled && status.code == 0) ? "" : status.describe();
+  if (current_) {
+    if (end_reason_.empty()) {
+      end_reason_ = "crash";
+      end_detail_ = status.describe();
+    }
+    InvocationResult r;
+    r.status = InvocationResult::Status::kCrash;
+    r.function_error = true;
+    r.error_type = "Runtime.ExitError";
+    r.payload = exit_error(current_->request_id, detail);
+    finish_current(lock, std::move(r));
+    return;
+  }
+  if (was_dead || stopped_) return;
+  end_reason_ = "exited";
+  end_detail_ = status.describe();
+  lock.unlock();
+  listener_.died_idle(shared_from_this());
+}
+
+void Environment::finish_current(std::unique_lock<std::mutex>& lock, InvocationResult r) {
+  auto inv = std::move(current_);
+  current_.reset();
+  const bool was_delivered = delivered_;
+  delivered_ = false;
+  services_.timers->cancel(timeout_timer_);
+  finished_ids_.push_back(inv->request_id);
+  if (finished_ids_.size() > kRecentIds) finished_ids_.pop_front();
+  const int64_t now = services_.clock->now_us();
+  r.environment_id = id_;
+  r.cold = current_is_cold_;
+  if (current_is_cold_) r.init_ms = init_ms_;
+  current_is_cold_ = false;
+  r.duration_ms = was_delivered ? static_cast<double>(now - delivered_us_) / 1000.0 : 0.0;
+  r.billed_ms = billed_ms(r.duration_ms);
+  invoke_deadline_us_ = 0;
+  auto process = process_;
+  if (process) peak_rss_kib_ = std::max(peak_rss_kib_, process->peak_rss_kib());
+  r.max_memory_mb = mb_from_kib(peak_rss_kib_);
+  const bool reusable = phase_ != Phase::kDead && !stopped_;
+  lock.unlock();
+
+  // Everything the function printed before it answered belongs to this invocation.
+  if (process) process->drain_output();
+  if (was_delivered) {
+    platform_line(end_line(inv->request_id));
+    ReportFields f;
+    f.request_id = inv->request_id;
+    f.duration_ms = r.duration_ms;
+    f.billed_ms = r.billed_ms;
+    f.memory_size_mb = function_.config.memory_mb;
+    f.max_memory_used_mb = r.max_memory_mb;
+    f.init_ms = r.init_ms;
+    if (r.status == InvocationResult::Status::kTimeout) {
+      f.status = "timeout";
+    } else if (r.status != InvocationResult::Status::kOk) {
+      f.status = "error";
+      f.error_type = r.error_type;
+    }
+    platform_line(report_line(f));
+  }
+  {
+    std::lock_guard<std::mutex> log_lock(log_mu_);
+    capturing_ = false;
+    r.log_tail = tail_.size() > kTailBytes ? tail_.substr(tail_.size() - kTailBytes) : tail_;
+    tail_.clear();
+  }
+  // Back in the pool before the caller hears the answer, so that its next request finds
+  // this environment warm.
+  listener_.released(shared_from_this(), reusable);
+  inv->finish(std::move(r));
+}
+
+void Environment::stop(const std::string& reason) {
+  std::shared_ptr<Process> process;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    phase_ = Phase::kDead;
+    if (end_reason_.empty()) end_reason_ = reason;
+    services_.timers->cancel(init_timer_);
+    process = process_;
+  }
+  cv_.notify_all();
+  // The process first: a runtime blocked in /next is woken above and gets a 500, and its
+  // in-flight invocation (if any) is finished by on_exit as Runtime.ExitError.
+  if (process) process->kill();
+  if (server_) server_->stop();
+  log::EnvironmentEnded row;
+  row.environment_id = id_;
+  row.ended_at_us = services_.clock->now_us();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    row.reason = end_reason_;
+    row.detail = end_detail_;
+  }
+  services_.log->record(row);
+  services_.sink->close(id_);
+}
+
+}  // namespace coldlab::core

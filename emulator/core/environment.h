@@ -1,0 +1,181 @@
+// An execution environment: one function process, its own Runtime API server, and the
+// state machine Lambda gives it.
+//
+//   Init (process started, no /next yet) --first /next--> Ready <--> Busy (event delivered)
+//   any state --crash, timeout, init error, eviction, shutdown--> Dead
+//
+// One invocation at a time. The environment enforces the Init limit (10 s; exceeded once,
+// Init is retried inside the first invocation's timeout, as Lambda does), the function
+// timeout (the process is killed), and turns every way a process can fail into exactly one
+// completion of the invocation it was serving. It writes the platform lines (INIT_START,
+// START, END, REPORT) and keeps the log tail of the current invocation.
+//
+// Thread-safety: all public methods may be called from any thread. Lock order: the
+// dispatcher's lock may be held when calling in; the environment never calls its
+// Listener while holding its own lock.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/function_registry.h"
+#include "core/platform_log.h"
+#include "core/process.h"
+#include "core/runtime_endpoint.h"
+#include "core/timer_queue.h"
+#include "log/invocation_log.h"
+
+namespace coldlab::core {
+
+// The outcome of one invocation attempt that reached an environment.
+struct InvocationResult {
+  enum class Status { kOk, kError, kTimeout, kCrash };
+  Status status = Status::kOk;
+  bool function_error = false;  // the caller gets X-Amz-Function-Error: Unhandled
+  std::string payload;          // the function's response, or the error document
+  std::string error_type;
+  int64_t environment_id = 0;
+  bool cold = false;
+  std::optional<double> init_ms;
+  double duration_ms = 0;
+  int64_t billed_ms = 0;
+  int max_memory_mb = 0;
+  std::string log_tail;  // the last 4 KB of this invocation's log (START .. REPORT)
+};
+
+// An invocation on its way through an environment. Created by the dispatcher, finished
+// exactly once by the environment; the invoking thread waits on it.
+class PendingInvocation {
+ public:
+  std::string request_id;
+  std::string payload;
+  std::string client_context;  // decoded JSON, as Lambda-Runtime-Client-Context carries it
+  std::string function_arn;    // as invoked
+  std::string version = "$LATEST";
+  std::string trace_id;
+
+  void finish(InvocationResult result);
+  InvocationResult wait();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  InvocationResult result_;
+};
+
+// Everything an environment needs from the emulator around it.
+struct EnvironmentServices {
+  Clock* clock = nullptr;
+  TimerQueue* timers = nullptr;
+  ProcessSupervisor* supervisor = nullptr;
+  log::InvocationLog* log = nullptr;
+  FunctionLogSink* sink = nullptr;
+  RuntimeServerFactory server_factory;
+  int64_t run_id = 0;
+  int64_t init_timeout_us = 10'000'000;
+  bool legacy_timeout_message = false;  // pre-2025 "Task timed out" body without errorType
+  std::string region = "us-east-1";
+  std::filesystem::path python;            // interpreter for python3.x runtimes
+  std::filesystem::path python_bootstrap;  // coldlab's Python runtime client
+};
+
+class Environment;
+
+class EnvironmentListener {
+ public:
+  virtual ~EnvironmentListener() = default;
+  // An invocation finished. `reusable`: the environment can take another one; otherwise
+  // it is dead and must be stopped.
+  virtual void released(const std::shared_ptr<Environment>& env, bool reusable) = 0;
+  // The process left while the environment had no invocation.
+  virtual void died_idle(const std::shared_ptr<Environment>& env) = 0;
+};
+
+class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<Environment> {
+ public:
+  Environment(int64_t id, FunctionState function, EnvironmentServices& services,
+              EnvironmentListener& listener);
+  ~Environment() override;
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+
+  int64_t id() const { return id_; }
+  const FunctionState& function() const { return function_; }
+
+  // Starts the Runtime API server and the process; `first` is served as soon as the
+  // runtime asks for it (a cold start). If anything fails, `first` is finished with the
+  // error and the environment is released as not reusable.
+  void start(std::shared_ptr<PendingInvocation> first);
+
+  // Hands an idle environment its next invocation (a warm start). Returns false, and
+  // leaves `inv` untouched, if the environment died in the meantime.
+  bool assign(std::shared_ptr<PendingInvocation> inv);
+
+  // Kills the process and everything it started, stops the Runtime API server and logs
+  // the end with `reason` (unless a failure already gave one). Idempotent. Blocks until
+  // the server has stopped: never call it from a Runtime API handler.
+  void stop(const std::string& reason);
+
+  // RuntimeEndpoint
+  Event next() override;
+  Reply respond(const std::string& request_id, std::string body, size_t body_size) override;
+  Reply error(const std::string& request_id, std::string body,
+              const std::string& error_type_header) override;
+  Reply init_error(std::string body, const std::string& error_type_header) override;
+
+ private:
+  enum class Phase { kInit, kReady, kDead };
+
+  void spawn_process();  // call without mu_ held
+  void on_exit(uint64_t generation, const ExitStatus& status);
+  void on_output(std::string_view line);
+  void on_init_timer(uint64_t generation);
+  void on_timeout(const std::shared_ptr<PendingInvocation>& inv);
+  // Finishes the current invocation with `result` (status, payload, error fields set).
+  // Called with `lock` held; releases it.
+  void finish_current(std::unique_lock<std::mutex>& lock, InvocationResult result);
+  SpawnSpec spawn_spec() const;
+  void platform_line(const std::string& line);
+
+  const int64_t id_;
+  const FunctionState function_;
+  EnvironmentServices& services_;
+  EnvironmentListener& listener_;
+  std::unique_ptr<RuntimeServer> server_;
+  std::string log_stream_name_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Phase phase_ = Phase::kInit;
+  std::shared_ptr<Process> process_;
+  uint64_t generation_ = 0;  // bumped per process; exits of older processes are ignored
+  std::shared_ptr<PendingInvocation> current_;
+  bool delivered_ = false;
+  bool current_is_cold_ = false;
+  std::optional<double> init_ms_;
+  bool init_retried_ = false;
+  int64_t spawned_us_ = 0;
+  int64_t delivered_us_ = 0;
+  int64_t invoke_deadline_us_ = 0;  // set when Init was retried inside the invocation
+  TimerQueue::TimerId init_timer_ = 0;
+  TimerQueue::TimerId timeout_timer_ = 0;
+  std::deque<std::string> finished_ids_;  // recent ids: a late answer is 403, an unknown one 400
+  int64_t peak_rss_kib_ = 0;
+  std::string end_reason_;
+  std::string end_detail_;
+  bool stopped_ = false;
+
+  std::mutex log_mu_;  // a leaf lock: taken by the output callback
+  bool capturing_ = false;
+  std::string tail_;
+};
+
+}  // namespace coldlab::core

@@ -1,0 +1,115 @@
+#include "core/lambda_errors.h"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+namespace coldlab::core {
+
+using nlohmann::json;
+
+std::string timeout_error(const std::string& request_id, int timeout_s, bool legacy, int64_t now_us) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.2f", static_cast<double>(timeout_s));
+  if (legacy) {
+    std::time_t t = static_cast<std::time_t>(now_us / 1000000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char date[80];
+    std::snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>((now_us / 1000) % 1000));
+    return json{{"errorMessage", std::string(date) + " " + request_id + " Task timed out after " + secs + " seconds"}}.dump();
+  }
+  return json{{"errorType", "Sandbox.Timedout"},
+              {"errorMessage", "RequestId: " + request_id + " Error: Task timed out after " + secs + " seconds"}}
+      .dump();
+}
+
+std::string exit_error(const std::string& request_id, const std::string& detail) {
+  std::string what = detail.empty() ? "Runtime exited without providing a reason"
+                                    : "Runtime exited with error: " + detail;
+  return json{{"errorType", "Runtime.ExitError"},
+              {"errorMessage", "RequestId: " + request_id + " Error: " + what}}
+      .dump();
+}
+
+std::string response_too_large_error() {
+  return json{{"errorMessage", "Response payload size exceeded maximum allowed payload size (" +
+                                   std::to_string(kMaxResponseBytes) + " bytes)."},
+              {"errorType", "Function.ResponseSizeTooLarge"}}
+      .dump();
+}
+
+std::string function_error(const std::string& type, const std::string& message) {
+  return json{{"errorType", type}, {"errorMessage", message}}.dump();
+}
+
+std::string error_type_of(const std::string& header, const std::string& body, const std::string& fallback) {
+  // The RIE keeps a header only in Lambda's Category.Reason form; so do we.
+  static const std::regex kShape(R"((Runtime|Function)\.[A-Z][a-zA-Z]+)");
+  if (!header.empty() && std::regex_match(header, kShape)) return header;
+  auto doc = json::parse(body, nullptr, false);
+  if (doc.is_object() && doc.contains("errorType") && doc["errorType"].is_string()) {
+    auto t = doc["errorType"].get<std::string>();
+    if (!t.empty()) return t;
+  }
+  if (!header.empty()) return header;
+  return fallback;
+}
+
+std::string runtime_error_body(const std::string& type, const std::string& message) {
+  return json{{"errorType", type}, {"errorMessage", message}}.dump();
+}
+
+std::string ServiceError::body() const {
+  json doc{{"Type", "User"}};
+  doc[lowercase_message ? "message" : "Message"] = message;
+  if (reason) doc["Reason"] = *reason;
+  return doc.dump();
+}
+
+ServiceError function_not_found(const std::string& arn) {
+  return {404, "ResourceNotFoundException", "Function not found: " + arn, false, std::nullopt};
+}
+
+ServiceError request_too_large(int64_t size, bool async) {
+  if (async)
+    return {413, "RequestEntityTooLargeException",
+            std::to_string(size) + " byte payload is too large for the Event invocation type (limit " +
+                std::to_string(kMaxAsyncRequestBytes) + " bytes)",
+            false, std::nullopt};
+  return {413, "RequestEntityTooLargeException",
+          "Request must be smaller than " + std::to_string(kMaxSyncRequestBytes) +
+              " bytes for the InvokeFunction operation",
+          false, std::nullopt};
+}
+
+ServiceError invalid_request_content(const std::string& parse_error) {
+  return {400, "InvalidRequestContentException",
+          "Could not parse request body into json: Could not parse payload into json: " + parse_error,
+          true, std::nullopt};
+}
+
+ServiceError too_many_requests(const std::string& reason) {
+  return {429, "TooManyRequestsException", "Rate Exceeded.", true, reason};
+}
+
+ServiceError validation_error(const std::string& message) {
+  return {400, "ValidationException", message, false, std::nullopt};
+}
+
+ServiceError invalid_parameter(const std::string& message) {
+  return {400, "InvalidParameterValueException", message, false, std::nullopt};
+}
+
+ServiceError service_unavailable(const std::string& message) {
+  return {503, "ServiceException", message, false, std::nullopt};
+}
+
+ServiceError unknown_operation(const std::string& method, const std::string& path) {
+  return {404, "UnknownOperationException", "Unknown operation " + method + " " + path, false,
+          std::nullopt};
+}
+
+}  // namespace coldlab::core

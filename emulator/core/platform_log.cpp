@@ -1,0 +1,80 @@
+#include "core/platform_log.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace coldlab::core {
+
+FunctionLogSink::FunctionLogSink(std::filesystem::path dir) : dir_(std::move(dir)) {
+  if (!dir_.empty()) std::filesystem::create_directories(dir_);
+}
+
+FunctionLogSink::~FunctionLogSink() {
+  for (auto& [id, f] : files_) std::fclose(f);
+}
+
+void FunctionLogSink::write(const std::string& function, int64_t environment_id,
+                            std::string_view line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (dir_.empty()) {
+    std::fprintf(stderr, "[%s %lld] %.*s\n", function.c_str(),
+                 static_cast<long long>(environment_id), static_cast<int>(line.size()), line.data());
+    return;
+  }
+  auto it = files_.find(environment_id);
+  if (it == files_.end()) {
+    auto folder = dir_ / function;
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    auto path = folder / (std::to_string(environment_id) + ".log");
+    std::FILE* f = std::fopen(path.c_str(), "ae");
+    if (!f) return;  // logging must never fail an invocation
+    it = files_.emplace(environment_id, f).first;
+  }
+  std::fwrite(line.data(), 1, line.size(), it->second);
+  std::fputc('\n', it->second);
+  std::fflush(it->second);
+}
+
+void FunctionLogSink::close(int64_t environment_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(environment_id);
+  if (it == files_.end()) return;
+  std::fclose(it->second);
+  files_.erase(it);
+}
+
+std::string init_start_line(const std::string& runtime) {
+  return "INIT_START Runtime Version: " + runtime + "\tRuntime Version ARN: coldlab::runtime:" + runtime;
+}
+
+std::string start_line(const std::string& request_id, const std::string& version) {
+  return "START RequestId: " + request_id + " Version: " + version;
+}
+
+std::string end_line(const std::string& request_id) { return "END RequestId: " + request_id; }
+
+std::string report_line(const ReportFields& f) {
+  char buf[512];
+  int n = std::snprintf(buf, sizeof buf,
+                        "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %lld ms\t"
+                        "Memory Size: %d MB\tMax Memory Used: %d MB\t",
+                        f.request_id.c_str(), f.duration_ms, static_cast<long long>(f.billed_ms),
+                        f.memory_size_mb, f.max_memory_used_mb);
+  std::string line(buf, static_cast<size_t>(n));
+  if (f.init_ms) {
+    std::snprintf(buf, sizeof buf, "Init Duration: %.2f ms\t", *f.init_ms);
+    line += buf;
+  }
+  if (!f.status.empty()) {
+    line += "Status: " + f.status + "\t";
+    if (!f.error_type.empty()) line += "Error Type: " + f.error_type + "\t";
+  }
+  return line;
+}
+
+int64_t billed_ms(double duration_ms) {
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(duration_ms)));
+}
+
+}  // namespace coldlab::core

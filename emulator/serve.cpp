@@ -1,0 +1,212 @@
+#include "serve.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "api/api_context.h"
+#include "api/async_invoker.h"
+#include "api/invoke_api.h"
+#include "api/management_api.h"
+#include "api/runtime_api.h"
+#include "api/task_queue.h"
+#include "config/sam_template.h"
+#include "core/clock.h"
+#include "core/dispatcher.h"
+#include "core/environment.h"
+#include "core/function_registry.h"
+#include "core/platform_log.h"
+#include "core/process.h"
+#include "core/timer_queue.h"
+#include "host_facts.h"
+#include "keep_alive/keep_alive_policy.h"
+#include "log/invocation_log.h"
+
+namespace coldlab {
+
+void add_serve_options(CLI::App& cmd, ServeOptions& o) {
+  cmd.add_option("--port", o.port, "Port of the Lambda API (0: any free port)")->capture_default_str();
+  cmd.add_option("--bind", o.bind, "Address to listen on (loopback unless you mean it)")->capture_default_str();
+  cmd.add_option("--db", o.db, "SQLite invocation log")->capture_default_str();
+  cmd.add_option("--template", o.template_file, "AWS SAM template with the functions (default: the built-in ones)");
+  cmd.add_option("--idle-timeout", o.idle_timeout_s, "Seconds an idle environment is kept (0: never reuse)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--max-concurrency", o.max_concurrency, "Account concurrency limit; beyond it, 429")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--init-timeout", o.init_timeout_s, "Init limit in seconds (Lambda: 10)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--python", o.python, "Interpreter for python3.x functions (an absolute path)")->capture_default_str();
+  cmd.add_flag("--legacy-timeout-message", o.legacy_timeout_message,
+               "Answer timeouts with the pre-2025 body (no errorType)");
+  cmd.add_option("--log-dir", o.log_dir, "Write each environment's log stream to DIR/<function>/<env>.log "
+                                         "instead of stderr");
+  cmd.add_option("--region", o.region, "Region in ARNs and AWS_REGION")->capture_default_str();
+  cmd.add_option("--shutdown-grace", o.shutdown_grace_s, "Seconds in-flight invocations get on SIGINT/SIGTERM")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--async-retry-delay", o.async_retry_delay_s,
+                 "Base delay of Event retries after a function error (Lambda: 60 s, then 120 s)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+}
+
+namespace {
+
+nlohmann::json options_json(const ServeOptions& o, const std::string& template_file,
+                            const std::string& keep_alive) {
+  return {{"port", o.port},
+          {"bind", o.bind},
+          {"template", template_file},
+          {"keep_alive", keep_alive},
+          {"idle_timeout_s", o.idle_timeout_s},
+          {"max_concurrency", o.max_concurrency},
+          {"init_timeout_s", o.init_timeout_s},
+          {"python", o.python},
+          {"legacy_timeout_message", o.legacy_timeout_message},
+          {"region", o.region},
+          {"isolation", "none"}};
+}
+
+int64_t seconds_to_us(double s) { return static_cast<int64_t>(s * 1e6); }
+
+}  // namespace
+
+int run_serve(const ServeOptions& o, const std::string& command_line) {
+  // Signals are taken by sigwait() below; every thread started from here on inherits the
+  // mask (function processes get it cleared before exec).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const auto exe_dir = executable_dir();
+  const std::filesystem::path template_file =
+      o.template_file.empty() ? exe_dir / ".." / "functions" / "template.yaml" : std::filesystem::path(o.template_file);
+  config::LoadedTemplate loaded;
+  try {
+    loaded = config::load_sam_template(template_file);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coldlab: %s\n", e.what());
+    return 2;
+  }
+  for (const auto& w : loaded.warnings) std::fprintf(stderr, "coldlab: warning: %s\n", w.c_str());
+
+  const auto python_bootstrap = exe_dir / ".." / "runtimes" / "python" / "bootstrap.py";
+  for (const auto& f : loaded.functions) {
+    if (f.kind != config::RuntimeKind::kPython) continue;
+    if (access(o.python.c_str(), X_OK) != 0) {
+      std::fprintf(stderr, "coldlab: function %s needs %s, but %s is not an executable (use --python PATH)\n",
+                   f.name.c_str(), f.runtime.c_str(), o.python.c_str());
+      return 2;
+    }
+    if (!std::filesystem::exists(python_bootstrap)) {
+      std::fprintf(stderr, "coldlab: the Python runtime client is missing at %s (rebuild coldlab)\n",
+                   python_bootstrap.c_str());
+      return 2;
+    }
+    break;
+  }
+
+  core::RealClock clock;
+  std::unique_ptr<log::InvocationLog> log;
+  try {
+    log = log::InvocationLog::open(o.db);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coldlab: %s\n", e.what());
+    return 2;
+  }
+  auto keep_alive = policies::make_fixed_ttl(seconds_to_us(o.idle_timeout_s));
+  log::RunInfo run;
+  run.started_at_us = clock.now_us();
+  run.coldlab_version = COLDLAB_VERSION;
+  run.command_line = command_line;
+  run.host_json = host_facts().dump();
+  run.config_json = options_json(o, std::filesystem::weakly_canonical(template_file).string(), keep_alive->name()).dump();
+  const int64_t run_id = log->begin_run(run);
+
+  core::TimerQueue timers(clock);
+  core::ProcessSupervisor supervisor;
+  core::FunctionLogSink sink(o.log_dir);
+  core::FunctionRegistry registry(loaded.functions, clock.now_us());
+
+  core::EnvironmentServices services;
+  services.clock = &clock;
+  services.timers = &timers;
+  services.supervisor = &supervisor;
+  services.log = log.get();
+  services.sink = &sink;
+  services.server_factory = [](core::RuntimeEndpoint& endpoint) { return api::start_runtime_server(endpoint); };
+  services.run_id = run_id;
+  services.init_timeout_us = seconds_to_us(o.init_timeout_s);
+  services.legacy_timeout_message = o.legacy_timeout_message;
+  services.region = o.region;
+  services.python = o.python;
+  services.python_bootstrap = std::filesystem::weakly_canonical(python_bootstrap);
+
+  core::Dispatcher dispatcher({o.max_concurrency}, registry, services, *keep_alive);
+  api::AsyncInvoker::Options async_options;
+  async_options.retry_base_delay_us = seconds_to_us(o.async_retry_delay_s);
+  async_options.max_workers = static_cast<size_t>(o.max_concurrency);
+  api::AsyncInvoker async(async_options, dispatcher, timers);
+
+  api::ApiContext ctx;
+  ctx.registry = &registry;
+  ctx.dispatcher = &dispatcher;
+  ctx.async = &async;
+  ctx.clock = &clock;
+  ctx.region = o.region;
+  ctx.max_concurrency = o.max_concurrency;
+
+  httplib::Server server;
+  // Each synchronous invoke holds a worker until the function answers; throttled ones
+  // must still get their 429 at once, hence room beyond the concurrency limit.
+  const size_t workers = static_cast<size_t>(o.max_concurrency) + 64;
+  server.new_task_queue = [workers] { return new api::ElasticTaskQueue(workers, 16); };
+  server.set_tcp_nodelay(true);  // without it every keep-alive request waits ~40 ms
+  server.set_keep_alive_max_count(100000);
+  server.set_keep_alive_timeout(60);
+  server.set_read_timeout(60);
+  server.set_write_timeout(60);
+  server.set_payload_max_length(std::numeric_limits<size_t>::max());  // the API counts and refuses
+  api::install_invoke_api(server, ctx);
+  api::install_management_api(server, ctx);
+
+  int port = o.port;
+  bool bound = port == 0 ? (port = server.bind_to_any_port(o.bind)) > 0 : server.bind_to_port(o.bind, port);
+  if (!bound) {
+    std::fprintf(stderr, "coldlab: cannot listen on %s:%d (in use, or not an address of this machine)\n",
+                 o.bind.c_str(), o.port);
+    return 1;
+  }
+  std::thread listener([&server] { server.listen_after_bind(); });
+
+  std::fprintf(stderr, "coldlab %s: %zu functions from %s; isolation: none; keep-alive: %s; log: %s (run %lld)\n",
+               COLDLAB_VERSION, loaded.functions.size(), template_file.c_str(), keep_alive->name().c_str(),
+               o.db.c_str(), static_cast<long long>(run_id));
+  for (const auto& f : loaded.functions)
+    std::fprintf(stderr, "coldlab:   %-20s %-16s %5d MB %4d s  %s\n", f.name.c_str(), f.runtime.c_str(),
+                 f.memory_mb, f.timeout_s, f.code_dir.c_str());
+  // One line on stdout, for scripts and tests that wait for readiness and want the port.
+  std::printf("coldlab listening on http://%s:%d\n", o.bind.c_str(), port);
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "coldlab: %s: finishing in-flight invocations (up to %.1f s), then stopping\n",
+               strsignal(sig), o.shutdown_grace_s);
+
+  dispatcher.shutdown(std::chrono::milliseconds(static_cast<int64_t>(o.shutdown_grace_s * 1000)));
+  async.shutdown();
+  server.stop();
+  listener.join();
+  log->end_run(run_id, clock.now_us());
+  log->flush();
+  std::fprintf(stderr, "coldlab: stopped; %zu function processes left\n", supervisor.running());
+  return 0;
+}
+
+}  // namespace coldlab

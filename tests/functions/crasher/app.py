@@ -1,0 +1,18 @@
+# Leaves the way the event says, without ever answering the invocation:
+#   {"how": "exit", "code": N}   exit status N   (Lambda: Runtime.ExitError, "exit status N")
+#   {"how": "exit0"}             exit status 0   (Lambda: "Runtime exited without providing a reason")
+#   {"how": "signal"}            SIGSEGV, or {"signal": "SIGKILL"} etc. (Lambda: "signal: ...")
+# os._exit and os.kill, because sys.exit and exceptions would be caught and reported.
+import os
+import signal
+
+
+def handler(event, context):
+    how = event.get("how")
+    if how == "exit":
+        os._exit(int(event.get("code", 1)))
+    if how == "exit0":
+        os._exit(0)
+    if how == "signal":
+        os.kill(os.getpid(), getattr(signal, event.get("signal", "SIGSEGV")))
+    raise ValueError(f"unknown how: {how!r}")
