@@ -47,27 +47,6 @@ const NameSet kLambdaProperties = {"FunctionName", "Code",    "Handler",     "Ru
 const NameSet kGlobalProperties = {"CodeUri", "Handler",     "Runtime",    "MemorySize",
                                    "Timeout", "Environment", "Description"};
 
-// Lambda refuses these in Environment.Variables; coldlab sets them itself.
-const NameSet kReservedVariables = {
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_RUNTIME_API",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-};
 
 constexpr const char* kSupportedRuntimes =
     "provided, provided.al2, provided.al2023, python3.8 ... python3.14";
@@ -405,7 +384,7 @@ class FunctionReader {
 
   void check_variable(const Value& environment, const std::string& key,
                       const YAML::Node& text) const {
-    if (kReservedVariables.count(key) != 0) {
+    if (is_reserved_variable(key)) {
       fail(environment, "variable " + key + " is reserved by Lambda and cannot be set");
     }
     if (!is_valid_variable_name(key)) {

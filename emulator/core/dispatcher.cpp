@@ -162,7 +162,8 @@ void Dispatcher::on_eviction_timer(int64_t env_id, uint64_t idle_epoch) {
   retire_locked(it->second, "idle");
 }
 
-void Dispatcher::retire_locked(const std::shared_ptr<Environment>& env, const std::string& reason) {
+// `env` by value: it may be the very pointer stored in all_, which this function erases.
+void Dispatcher::retire_locked(std::shared_ptr<Environment> env, const std::string& reason) {
   auto info = idle_info_.find(env->id());
   if (info != idle_info_.end()) {
     services_.timers->cancel(info->second.timer);

@@ -89,7 +89,7 @@ class Dispatcher : public EnvironmentListener {
   void log_row(const InvokeRequest& request, const std::string& status, const std::string& error_type,
                int memory_mb, const InvocationResult* result, int64_t response_bytes);
   // Removes `env` from every pool and hands it to the reaper thread. Caller holds mu_.
-  void retire_locked(const std::shared_ptr<Environment>& env, const std::string& reason);
+  void retire_locked(std::shared_ptr<Environment> env, const std::string& reason);
   void on_eviction_timer(int64_t env_id, uint64_t idle_epoch);
   void reaper_loop();
 

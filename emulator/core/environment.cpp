@@ -56,7 +56,15 @@ Environment::Environment(int64_t id, FunctionState function, EnvironmentServices
       log_stream_name_(make_log_stream_name(services.clock->now_us())) {}
 
 Environment::~Environment() {
+  // Normally stop() has run; if not, no handler may stay parked in next() while the
+  // server shuts down.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    phase_ = Phase::kDead;
+  }
+  cv_.notify_all();
   if (process_) process_->kill();
+  server_.reset();
 }
 
 SpawnSpec Environment::spawn_spec() const {

@@ -40,6 +40,9 @@ std::unique_ptr<httplib::Client> make_client() {
     return nullptr;
   }
   client->set_keep_alive(true);
+  // Headers and body go out in separate writes; without this, Nagle plus delayed ACK
+  // adds ~40 ms to an answer whenever the connection is fresh.
+  client->set_tcp_nodelay(true);
   client->set_connection_timeout(kConnectTimeoutSeconds, 0);
   client->set_read_timeout(kReadTimeoutSeconds, 0);
   return client;
