@@ -1,0 +1,195 @@
+// Benchmark of the emulator's invoke path: starts `coldlab serve`, then measures
+//  1. warm invokes: latency p50/p99 and throughput, with 1 and with C keep-alive clients;
+//  2. cold starts: with --idle-timeout 0 every invoke starts a new environment; client-side
+//     latency and the Init Duration coldlab reports (read from the REPORT line via Tail).
+// It prints the figures with the command line and the machine, so they can be quoted.
+// A benchmark, not a test: it asserts nothing.
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Server {
+  pid_t pid = -1;
+  int port = 0;
+};
+
+Server start_server(const std::string& coldlab, const std::vector<std::string>& extra, const std::string& db) {
+  std::vector<std::string> argv = {coldlab, "serve", "--port", "0", "--db", db};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe");
+  Server s;
+  s.pid = fork();
+  if (s.pid == 0) {
+    dup2(out[1], 1);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, 2);  // function logs would cost terminal time, not emulator time
+    std::vector<char*> c;
+    for (auto& a : argv) c.push_back(a.data());
+    c.push_back(nullptr);
+    execv(c[0], c.data());
+    _exit(127);
+  }
+  close(out[1]);
+  std::string line;
+  char ch;
+  while (read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
+  close(out[0]);
+  auto colon = line.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("coldlab did not start");
+  s.port = std::stoi(line.substr(colon + 1));
+  return s;
+}
+
+void stop_server(Server& s) {
+  kill(s.pid, SIGTERM);
+  int status;
+  waitpid(s.pid, &status, 0);
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+std::string b64decode(const std::string& in) {
+  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -8;
+  for (char c : in) {
+    auto pos = chars.find(c);
+    if (pos == std::string::npos) break;
+    val = (val << 6) + static_cast<int>(pos);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(char((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+std::string file_field(const char* path, const char* key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) != 0) continue;
+    auto value = line.substr(line.find(':') + 1);
+    return value.substr(std::min(value.find_first_not_of(" \t"), value.size()));
+  }
+  return "?";
+}
+
+// Runs `per_client` sequential invokes on each of `clients` keep-alive connections.
+void warm(int port, const std::string& function, int clients, int per_client, const std::string& payload) {
+  std::vector<std::vector<double>> lat(clients);
+  std::atomic<int> failures{0};
+  // One invoke per client first, so that every client has its warm environment.
+  auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c)
+    threads.emplace_back([&, c] {
+      httplib::Client cli("127.0.0.1", port);
+      cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
+      const std::string path = "/2015-03-31/functions/" + function + "/invocations";
+      cli.Post(path.c_str(), payload, "application/json");
+      lat[c].reserve(per_client);
+      for (int i = 0; i < per_client; ++i) {
+        auto s = Clock::now();
+        auto r = cli.Post(path.c_str(), payload, "application/json");
+        auto e = Clock::now();
+        if (!r || r->status != 200) ++failures;
+        lat[c].push_back(std::chrono::duration<double, std::milli>(e - s).count());
+      }
+    });
+  for (auto& t : threads) t.join();
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  std::printf("warm  %-12s clients=%-2d requests=%-6zu p50=%.3f ms  p99=%.3f ms  max=%.3f ms  throughput=%.0f req/s  failures=%d\n",
+              function.c_str(), clients, all.size(), percentile(all, 50), percentile(all, 99),
+              percentile(all, 100), static_cast<double>(all.size() + clients) / secs, failures.load());
+}
+
+void cold(int port, const std::string& function, int n) {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_keep_alive(true);
+  cli.set_tcp_nodelay(true);
+  const std::string path = "/2015-03-31/functions/" + function + "/invocations";
+  std::vector<double> lat, init;
+  for (int i = 0; i < n; ++i) {
+    auto s = Clock::now();
+    auto r = cli.Post(path.c_str(), {{"X-Amz-Log-Type", "Tail"}}, "{}", "application/json");
+    auto e = Clock::now();
+    if (!r || r->status != 200) continue;
+    lat.push_back(std::chrono::duration<double, std::milli>(e - s).count());
+    auto log = b64decode(r->get_header_value("X-Amz-Log-Result"));
+    auto pos = log.find("Init Duration: ");
+    if (pos != std::string::npos) init.push_back(std::stod(log.substr(pos + 15)));
+    // Let the evicted environment's teardown finish, so starts do not overlap teardowns.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::printf("cold  %-12s starts=%-3zu (cold: %zu)  latency p50=%.2f ms p99=%.2f ms  Init Duration p50=%.2f ms p99=%.2f ms\n",
+              function.c_str(), lat.size(), init.size(), percentile(lat, 50), percentile(lat, 99),
+              percentile(init, 50), percentile(init, 99));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"coldlab-bench: latency, throughput and cold-start time of the emulator's invoke path"};
+  std::string coldlab = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "coldlab").string();
+  int requests = 5000, clients = 4, cold_starts = 30;
+  std::vector<std::string> functions = {"echo", "echo-python"};
+  app.add_option("--coldlab", coldlab, "coldlab binary")->capture_default_str();
+  app.add_option("--requests", requests, "warm requests per client")->capture_default_str();
+  app.add_option("--clients", clients, "concurrent clients for the parallel run")->capture_default_str();
+  app.add_option("--cold-starts", cold_starts, "cold starts to measure per function")->capture_default_str();
+  app.add_option("--functions", functions, "built-in functions to measure")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  std::string cmd;
+  for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  std::printf("coldlab-bench %s\ncommand: %s\nmachine: %s, %u cpus (%s), %s MemTotal\n", COLDLAB_VERSION, cmd.c_str(),
+              host, std::thread::hardware_concurrency(), file_field("/proc/cpuinfo", "model name").c_str(),
+              file_field("/proc/meminfo", "MemTotal").c_str());
+
+  auto dir = std::filesystem::temp_directory_path() / ("coldlab-bench-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    Server s = start_server(coldlab, {}, (dir / "warm.db").string());
+    for (auto& f : functions) {
+      warm(s.port, f, 1, requests, R"({"hello": "world"})");
+      warm(s.port, f, clients, requests / clients, R"({"hello": "world"})");
+    }
+    stop_server(s);
+  }
+  {
+    Server s = start_server(coldlab, {"--idle-timeout", "0"}, (dir / "cold.db").string());
+    for (auto& f : functions) cold(s.port, f, cold_starts);
+    stop_server(s);
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}
