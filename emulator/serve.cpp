@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <future>
 #include <iostream>
 #include <thread>
 
@@ -168,7 +169,7 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
   server.new_task_queue = [workers] { return new api::ElasticTaskQueue(workers, 16); };
   server.set_tcp_nodelay(true);  // without it every keep-alive request waits ~40 ms
   server.set_keep_alive_max_count(100000);
-  server.set_keep_alive_timeout(60);
+  server.set_keep_alive_timeout(30);
   server.set_read_timeout(60);
   server.set_write_timeout(60);
   server.set_payload_max_length(std::numeric_limits<size_t>::max());  // the API counts and refuses
@@ -182,7 +183,12 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
                  o.bind.c_str(), o.port);
     return 1;
   }
-  std::thread listener([&server] { server.listen_after_bind(); });
+  std::promise<void> listener_done;
+  auto listener_finished = listener_done.get_future();
+  std::thread listener([&server, &listener_done] {
+    server.listen_after_bind();
+    listener_done.set_value();
+  });
 
   std::fprintf(stderr, "coldlab %s: %zu functions from %s; isolation: none; keep-alive: %s; log: %s (run %lld)\n",
                COLDLAB_VERSION, loaded.functions.size(), template_file.c_str(), keep_alive->name().c_str(),
@@ -201,11 +207,19 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
 
   dispatcher.shutdown(std::chrono::milliseconds(static_cast<int64_t>(o.shutdown_grace_s * 1000)));
   async.shutdown();
-  server.stop();
-  listener.join();
   log->end_run(run_id, clock.now_us());
   log->flush();
-  std::fprintf(stderr, "coldlab: stopped; %zu function processes left\n", supervisor.running());
+  server.stop();
+  // httplib lets a worker sit out an idle keep-alive connection to its timeout before the
+  // listener can finish. Everything that matters is done by now (every invocation answered
+  // and logged, every function process gone), so do not make the user wait for idle clients.
+  if (listener_finished.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
+    std::fprintf(stderr, "coldlab: stopped (idle client connections closed)\n");
+    std::fflush(stderr);
+    std::_Exit(0);
+  }
+  listener.join();
+  std::fprintf(stderr, "coldlab: stopped\n");
   return 0;
 }
 

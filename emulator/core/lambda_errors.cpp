@@ -1,8 +1,8 @@
 #include "core/lambda_errors.h"
 
+#include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 namespace coldlab::core {
 
@@ -45,10 +45,23 @@ std::string function_error(const std::string& type, const std::string& message) 
   return json{{"errorType", type}, {"errorMessage", message}}.dump();
 }
 
+namespace {
+// (Runtime|Function)\.[A-Z][a-zA-Z]+ : the RIE keeps a header only in this Category.Reason
+// form; so do we.
+bool has_lambda_error_shape(const std::string& t) {
+  size_t dot;
+  if (t.rfind("Runtime.", 0) == 0) dot = 7;
+  else if (t.rfind("Function.", 0) == 0) dot = 8;
+  else return false;
+  if (t.size() < dot + 3 || !std::isupper(static_cast<unsigned char>(t[dot + 1]))) return false;
+  for (size_t i = dot + 2; i < t.size(); ++i)
+    if (!std::isalpha(static_cast<unsigned char>(t[i]))) return false;
+  return true;
+}
+}  // namespace
+
 std::string error_type_of(const std::string& header, const std::string& body, const std::string& fallback) {
-  // The RIE keeps a header only in Lambda's Category.Reason form; so do we.
-  static const std::regex kShape(R"((Runtime|Function)\.[A-Z][a-zA-Z]+)");
-  if (!header.empty() && std::regex_match(header, kShape)) return header;
+  if (has_lambda_error_shape(header)) return header;
   auto doc = json::parse(body, nullptr, false);
   if (doc.is_object() && doc.contains("errorType") && doc["errorType"].is_string()) {
     auto t = doc["errorType"].get<std::string>();

@@ -1,5 +1,6 @@
 #include "core/platform_log.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -61,7 +62,7 @@ std::string report_line(const ReportFields& f) {
                         "Memory Size: %d MB\tMax Memory Used: %d MB\t",
                         f.request_id.c_str(), f.duration_ms, static_cast<long long>(f.billed_ms),
                         f.memory_size_mb, f.max_memory_used_mb);
-  std::string line(buf, static_cast<size_t>(n));
+  std::string line(buf, static_cast<size_t>(std::clamp(n, 0, static_cast<int>(sizeof buf) - 1)));
   if (f.init_ms) {
     std::snprintf(buf, sizeof buf, "Init Duration: %.2f ms\t", *f.init_ms);
     line += buf;

@@ -315,9 +315,13 @@ std::shared_ptr<Process> ProcessSupervisor::Impl::spawn_on_io_thread(const Spawn
     ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
   };
 
-  std::weak_ptr<ProcessImpl> weak = p;
-  auto exit_handler = [this, weak](int, const std::error_code&) {
-    if (auto self = weak.lock()) reaped(self);
+  // The handler owns the process until it is reaped, so a caller may drop its handle right
+  // after kill() (a dropped bp::child would kill and reap the child itself, and on_exit
+  // would never run). Boost may also call the handler from inside the bp::child
+  // constructor below, when the child has already exited: reaped() then runs later, once
+  // child_ and pid_ are set.
+  auto exit_handler = [this, p](int, const std::error_code&) {
+    boost::asio::post(ioc, [this, p] { reaped(p); });
   };
 
   try {
@@ -348,7 +352,10 @@ std::shared_ptr<Process> ProcessSupervisor::Impl::spawn_on_io_thread(const Spawn
 void ProcessSupervisor::Impl::reaped(const std::shared_ptr<ProcessImpl>& p) {
   int raw = p->child_->native_exit_code();
   ExitStatus status;
-  if (WIFSIGNALED(raw)) {
+  if (raw == -1) {  // waitpid failed: the status is lost, report it as killed
+    status.signaled = true;
+    status.code = SIGKILL;
+  } else if (WIFSIGNALED(raw)) {
     status.signaled = true;
     status.code = WTERMSIG(raw);
   } else {

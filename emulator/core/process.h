@@ -70,6 +70,7 @@ class ProcessSupervisor {
   // from the thread calling drain_output), serialised per process. `on_exit` runs once, on
   // the supervisor's thread, after the child is reaped and its output is fully delivered.
   // Throws std::runtime_error if the executable cannot be started (the message says why).
+  // Must not be called from an exit callback (it waits for the supervisor's own thread).
   std::shared_ptr<Process> spawn(const SpawnSpec& spec, LineFn on_line, ExitFn on_exit);
 
   // Number of children started and not yet reaped.

@@ -81,11 +81,13 @@ TEST_CASE("RealClock: now_us never decreases and advances with real time", "[tim
   RealClock clock;
   int64_t prev = clock.now_us();
   const int64_t first = prev;
+  int backwards = 0;
   for (int i = 0; i < 200'000; ++i) {
     const int64_t t = clock.now_us();
-    REQUIRE(t >= prev);
+    if (t < prev) ++backwards;
     prev = t;
   }
+  CHECK(backwards == 0);
   std::this_thread::sleep_for(20ms);
   // At least the 20 ms slept (microseconds, not milliseconds or nanoseconds)...
   CHECK(clock.now_us() - first >= 20'000);
@@ -279,7 +281,7 @@ TEST_CASE("TimerQueue: destruction drops timers not yet due without running them
 
 // --- TimerQueue with the real clock -----------------------------------------------------
 
-TEST_CASE("TimerQueue: with the real clock a timer fires at its deadline, not before",
+TEST_CASE("TimerQueue: with the real clock a timer fires at its deadline and not before",
           "[timer_queue]") {
   RealClock clock;
   Recorder rec;
