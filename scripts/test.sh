@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/build.sh ${COLDLAB_CMAKE_ARGS:-}
 cd "${COLDLAB_BUILD_DIR:-build}"
 ctest -j"$(nproc)" --output-on-failure --timeout 300
