@@ -39,16 +39,7 @@ ResolvedFunction resolve_function(const ApiContext& ctx, const std::string& func
   return out;
 }
 
-std::string lambda_timestamp(int64_t epoch_us) {
-  std::time_t t = static_cast<std::time_t>(epoch_us / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+0000", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>((epoch_us / 1000) % 1000));
-  return buf;
-}
+std::string lambda_timestamp(int64_t epoch_us) { return core::iso8601_ms(epoch_us, "+0000"); }
 
 nlohmann::json function_configuration(const core::FunctionState& f, const ApiContext& ctx) {
   const auto& c = f.config;

@@ -5,6 +5,7 @@
 #include "api/async_invoker.h"
 #include "api/base64.h"
 #include "api/errors.h"
+#include "api/http_body.h"
 #include "api/function_ref.h"
 #include "core/function_registry.h"
 
@@ -13,17 +14,6 @@ namespace {
 
 using core::ServiceError;
 
-// Reads the body, keeping at most `keep` bytes but counting all of them: an oversized
-// payload is measured and refused without being held in memory.
-size_t read_body(const httplib::ContentReader& reader, std::string& out, size_t keep) {
-  size_t total = 0;
-  reader([&](const char* data, size_t len) {
-    total += len;
-    if (out.size() < keep) out.append(data, std::min(len, keep - out.size()));
-    return true;
-  });
-  return total;
-}
 
 void handle_invoke(ApiContext& ctx, const httplib::Request& req, httplib::Response& res,
                    const httplib::ContentReader& reader) {

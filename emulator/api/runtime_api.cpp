@@ -5,23 +5,13 @@
 #include <stdexcept>
 #include <thread>
 
+#include "api/http_body.h"
 #include "api/task_queue.h"
 #include "core/lambda_errors.h"
 
 namespace coldlab::api {
 namespace {
 
-// Reads a request body, keeping at most `keep` bytes but counting all of them, so an
-// oversized response is measured without being held in memory.
-size_t read_body(const httplib::ContentReader& reader, std::string& out, size_t keep) {
-  size_t total = 0;
-  reader([&](const char* data, size_t len) {
-    total += len;
-    if (out.size() < keep) out.append(data, std::min(len, keep - out.size()));
-    return true;
-  });
-  return total;
-}
 
 class HttpRuntimeServer : public core::RuntimeServer {
  public:

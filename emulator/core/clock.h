@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 namespace coldlab::core {
 
@@ -41,5 +42,8 @@ class RealClock : public Clock {
   int64_t epoch_at_start_us_;
   std::chrono::steady_clock::time_point steady_at_start_;
 };
+
+// "2026-11-27T21:16:47.123" followed by `zone` ("Z", "+0000"): the shapes Lambda prints.
+std::string iso8601_ms(int64_t epoch_us, const char* zone);
 
 }  // namespace coldlab::core

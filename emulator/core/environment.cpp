@@ -268,14 +268,19 @@ RuntimeEndpoint::Event Environment::next() {
   return e;
 }
 
+std::optional<RuntimeEndpoint::Reply> Environment::refuse_answer_locked(const std::string& request_id) const {
+  if (current_ && delivered_ && current_->request_id == request_id) return std::nullopt;
+  // An answer to an invocation this environment already finished is a state error; an id
+  // it never served is a bad request.
+  if (std::find(finished_ids_.begin(), finished_ids_.end(), request_id) != finished_ids_.end())
+    return Reply{403, runtime_error_body("InvalidStateTransition", "invocation " + request_id + " is already finished")};
+  return Reply{400, runtime_error_body("InvalidRequestID", "Invalid request ID")};
+}
+
 RuntimeEndpoint::Reply Environment::respond(const std::string& request_id, std::string body,
                                             size_t body_size) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!current_ || !delivered_ || current_->request_id != request_id) {
-    bool late = std::find(finished_ids_.begin(), finished_ids_.end(), request_id) != finished_ids_.end();
-    if (late) return {403, runtime_error_body("InvalidStateTransition", "invocation " + request_id + " is already finished")};
-    return {400, runtime_error_body("InvalidRequestID", "Invalid request ID")};
-  }
+  if (auto refusal = refuse_answer_locked(request_id)) return *refusal;
   InvocationResult r;
   Reply reply;
   if (body_size > static_cast<size_t>(kMaxResponseBytes)) {
@@ -296,11 +301,7 @@ RuntimeEndpoint::Reply Environment::respond(const std::string& request_id, std::
 RuntimeEndpoint::Reply Environment::error(const std::string& request_id, std::string body,
                                           const std::string& error_type_header) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!current_ || !delivered_ || current_->request_id != request_id) {
-    bool late = std::find(finished_ids_.begin(), finished_ids_.end(), request_id) != finished_ids_.end();
-    if (late) return {403, runtime_error_body("InvalidStateTransition", "invocation " + request_id + " is already finished")};
-    return {400, runtime_error_body("InvalidRequestID", "Invalid request ID")};
-  }
+  if (auto refusal = refuse_answer_locked(request_id)) return *refusal;
   InvocationResult r;
   r.status = InvocationResult::Status::kError;
   r.function_error = true;

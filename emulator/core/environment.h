@@ -142,6 +142,9 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   // Finishes the current invocation with `result` (status, payload, error fields set).
   // Called with `lock` held; releases it.
   void finish_current(std::unique_lock<std::mutex>& lock, InvocationResult result);
+  // The refusal for an answer (/response or /error) that is not for the invocation in
+  // flight, or nullopt if it is. Caller holds mu_.
+  std::optional<Reply> refuse_answer_locked(const std::string& request_id) const;
   SpawnSpec spawn_spec() const;
   void platform_line(const std::string& line);
 

@@ -1,5 +1,7 @@
 #include "core/lambda_errors.h"
 
+#include "core/clock.h"
+
 #include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -12,14 +14,7 @@ std::string timeout_error(const std::string& request_id, int timeout_s, bool leg
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", static_cast<double>(timeout_s));
   if (legacy) {
-    std::time_t t = static_cast<std::time_t>(now_us / 1000000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char date[80];
-    std::snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>((now_us / 1000) % 1000));
-    return json{{"errorMessage", std::string(date) + " " + request_id + " Task timed out after " + secs + " seconds"}}.dump();
+    return json{{"errorMessage", iso8601_ms(now_us, "Z") + " " + request_id + " Task timed out after " + secs + " seconds"}}.dump();
   }
   return json{{"errorType", "Sandbox.Timedout"},
               {"errorMessage", "RequestId: " + request_id + " Error: Task timed out after " + secs + " seconds"}}

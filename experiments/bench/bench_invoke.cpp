@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "api/base64.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -68,23 +70,6 @@ double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
-}
-
-std::string b64decode(const std::string& in) {
-  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : in) {
-    auto pos = chars.find(c);
-    if (pos == std::string::npos) break;
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(char((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
 }
 
 std::string file_field(const char* path, const char* key) {
@@ -142,7 +127,7 @@ void cold(int port, const std::string& function, int n) {
     auto e = Clock::now();
     if (!r || r->status != 200) continue;
     lat.push_back(std::chrono::duration<double, std::milli>(e - s).count());
-    auto log = b64decode(r->get_header_value("X-Amz-Log-Result"));
+    auto log = coldlab::api::base64_decode(r->get_header_value("X-Amz-Log-Result")).value_or("");
     auto pos = log.find("Init Duration: ");
     if (pos != std::string::npos) init.push_back(std::stod(log.substr(pos + 15)));
     // Let the evicted environment's teardown finish, so starts do not overlap teardowns.
