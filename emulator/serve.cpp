@@ -23,6 +23,7 @@
 #include "core/process.h"
 #include "core/timer_queue.h"
 #include "host_facts.h"
+#include "isolation/cgroups.h"
 #include "keep_alive/keep_alive_policy.h"
 #include "log/invocation_log.h"
 
@@ -50,12 +51,21 @@ void add_serve_options(CLI::App& cmd, ServeOptions& o) {
   cmd.add_option("--async-retry-delay", o.async_retry_delay_s,
                  "Base delay of Event retries after a function error (Lambda: 60 s, then 120 s)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--isolation", o.isolation, "cgroup: memory limit and CPU quota per environment, as Lambda; none: no limits")
+      ->capture_default_str()->check(CLI::IsMember({"cgroup", "none"}));
+  cmd.add_option("--cgroup-root", o.cgroup_root, "Where cgroupfs is mounted")->capture_default_str();
+  cmd.add_option("--cgroup-parent", o.cgroup_parent,
+                 "Group (relative to the root) under which environments' groups are made; on cgroup v2 "
+                 "without root, a subtree delegated to you")->capture_default_str();
+  cmd.add_option("--init-cpu", o.init_cpu, "Init under the CPU quota (throttled) or without it (unthrottled, as "
+                                           "reported for on-demand Init on Lambda)")
+      ->capture_default_str()->check(CLI::IsMember({"throttled", "unthrottled"}));
 }
 
 namespace {
 
 nlohmann::json options_json(const ServeOptions& o, const std::string& template_file,
-                            const std::string& keep_alive) {
+                            const std::string& keep_alive, const std::string& isolation) {
   return {{"port", o.port},
           {"bind", o.bind},
           {"template", template_file},
@@ -66,7 +76,8 @@ nlohmann::json options_json(const ServeOptions& o, const std::string& template_f
           {"python", o.python},
           {"legacy_timeout_message", o.legacy_timeout_message},
           {"region", o.region},
-          {"isolation", "none"}};
+          {"isolation", isolation},
+          {"init_cpu", o.init_cpu}};
 }
 
 int64_t seconds_to_us(double s) { return static_cast<int64_t>(s * 1e6); }
@@ -112,6 +123,27 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
     break;
   }
 
+  // Isolation first: a result obtained without limits must never look like one with them.
+  std::unique_ptr<isolation::Cgroups> cgroups;
+  std::string isolation_name = "none";
+  if (o.isolation == "cgroup") {
+    std::string why;
+    cgroups = isolation::Cgroups::open(o.cgroup_root, o.cgroup_parent, &why);
+    if (!cgroups) {
+      std::fprintf(stderr,
+                   "coldlab: WARNING: cgroups cannot be used here: %s\n"
+                   "coldlab: WARNING: running WITHOUT memory or CPU limits (isolation: none).\n"
+                   "coldlab: WARNING: to enable them run as root, or on cgroup v2 delegate a subtree to your user\n"
+                   "coldlab: WARNING: (systemd-run --user -p Delegate=yes ...) and pass it as --cgroup-parent;\n"
+                   "coldlab: WARNING: see docs/resources.md. --isolation none silences this.\n",
+                   why.c_str());
+    } else {
+      isolation_name = "cgroup " + cgroups->version();
+      if (int stale = cgroups->remove_stale(); stale > 0)
+        std::fprintf(stderr, "coldlab: removed %d cgroups (and their processes) left by a coldlab that was killed\n", stale);
+    }
+  }
+
   core::RealClock clock;
   std::unique_ptr<log::InvocationLog> log;
   try {
@@ -126,7 +158,7 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
   run.coldlab_version = COLDLAB_VERSION;
   run.command_line = command_line;
   run.host_json = host_facts().dump();
-  run.config_json = options_json(o, std::filesystem::weakly_canonical(template_file).string(), keep_alive->name()).dump();
+  run.config_json = options_json(o, std::filesystem::weakly_canonical(template_file).string(), keep_alive->name(), isolation_name).dump();
   const int64_t run_id = log->begin_run(run);
 
   core::TimerQueue timers(clock);
@@ -147,6 +179,9 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
   services.region = o.region;
   services.python = o.python;
   services.python_bootstrap = std::filesystem::weakly_canonical(python_bootstrap);
+  services.cgroups = cgroups.get();
+  services.init_cpu_unthrottled = o.init_cpu == "unthrottled";
+  services.host_cpus = std::max(1u, std::thread::hardware_concurrency());
 
   core::Dispatcher dispatcher({o.max_concurrency}, registry, services, *keep_alive);
   api::AsyncInvoker::Options async_options;
@@ -190,8 +225,9 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
     listener_done.set_value();
   });
 
-  std::fprintf(stderr, "coldlab %s: %zu functions from %s; isolation: none; keep-alive: %s; log: %s (run %lld)\n",
-               COLDLAB_VERSION, loaded.functions.size(), template_file.c_str(), keep_alive->name().c_str(),
+  std::fprintf(stderr, "coldlab %s: %zu functions from %s; isolation: %s; keep-alive: %s; log: %s (run %lld)\n",
+               COLDLAB_VERSION, loaded.functions.size(), template_file.c_str(),
+               cgroups ? cgroups->describe().c_str() : "none (no memory or CPU limits)", keep_alive->name().c_str(),
                o.db.c_str(), static_cast<long long>(run_id));
   for (const auto& f : loaded.functions)
     std::fprintf(stderr, "coldlab:   %-20s %-16s %5d MB %4d s  %s\n", f.name.c_str(), f.runtime.c_str(),

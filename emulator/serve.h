@@ -20,6 +20,10 @@ struct ServeOptions {
   std::string region = "us-east-1";
   double shutdown_grace_s = 2;
   double async_retry_delay_s = 60;
+  std::string isolation = "cgroup";  // "cgroup" or "none"
+  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string cgroup_parent = "coldlab";
+  std::string init_cpu = "throttled";  // or "unthrottled"
 };
 
 void add_serve_options(CLI::App& cmd, ServeOptions& o);

@@ -81,7 +81,7 @@ InvokeOutcome Dispatcher::invoke(const InvokeRequest& request) {
   if (cold_env) cold_env->start(inv);
 
   outcome.result = inv->wait();
-  static const char* kStatus[] = {"ok", "error", "timeout", "crash"};
+  static const char* kStatus[] = {"ok", "error", "timeout", "crash", "oom"};
   log_row(request, kStatus[static_cast<int>(outcome.result.status)], outcome.result.error_type,
           function->config.memory_mb, &outcome.result,
           static_cast<int64_t>(outcome.result.payload.size()));

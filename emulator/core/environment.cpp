@@ -77,6 +77,7 @@ SpawnSpec Environment::spawn_spec() const {
   } else {
     spec.executable = c.code_dir / "bootstrap";
   }
+  if (group_) spec.join_cgroup_fds = group_->join_fds();
   // The function's own variables first: the reserved ones below always win, as on Lambda.
   spec.env = c.environment;
   auto& e = spec.env;
@@ -106,6 +107,18 @@ SpawnSpec Environment::spawn_spec() const {
 
 void Environment::platform_line(const std::string& line) { on_output(line); }
 
+void Environment::kill_all(const std::shared_ptr<Process>& process) {
+  if (process) process->kill();
+  if (group_) group_->kill_all();
+}
+
+int64_t Environment::peak_memory_kib(const std::shared_ptr<Process>& process) const {
+  // The cgroup's peak covers every process of the environment; without isolation, the
+  // runtime process's own high-water mark is the best there is.
+  if (group_) return group_->peak_memory_bytes() / 1024;
+  return process ? process->peak_rss_kib() : 0;
+}
+
 void Environment::on_output(std::string_view line) {
   std::lock_guard<std::mutex> lock(log_mu_);
   services_.sink->write(function_.config.name, id_, line);
@@ -123,6 +136,10 @@ void Environment::start(std::shared_ptr<PendingInvocation> first) {
   }
   try {
     server_ = services_.server_factory(*this);
+    if (services_.cgroups) {
+      limits_ = isolation::lambda_limits(function_.config.memory_mb, services_.host_cpus);
+      group_ = services_.cgroups->create(id_, limits_);
+    }
   } catch (const std::exception& e) {
     std::unique_lock<std::mutex> lock(mu_);
     phase_ = Phase::kDead;
@@ -132,7 +149,7 @@ void Environment::start(std::shared_ptr<PendingInvocation> first) {
     r.status = InvocationResult::Status::kError;
     r.function_error = true;
     r.error_type = "Sandbox.Failure";
-    r.payload = function_error(r.error_type, std::string("cannot start the Runtime API: ") + e.what());
+    r.payload = function_error(r.error_type, std::string("cannot start the environment: ") + e.what());
     finish_current(lock, std::move(r));
     return;
   }
@@ -148,6 +165,8 @@ void Environment::spawn_process() {
     spawned_us_ = services_.clock->now_us();
   }
   platform_line(init_start_line(function_.config.runtime));
+  // On-demand Init is reported to run without the CPU cap on Lambda; optionally do so too.
+  if (group_ && services_.init_cpu_unthrottled) group_->set_cpu_quota(-1);
   std::weak_ptr<Environment> weak = weak_from_this();
   std::shared_ptr<Process> process;
   try {
@@ -220,6 +239,7 @@ RuntimeEndpoint::Event Environment::next() {
     // Init ends at the runtime's first /next, as Lambda measures it.
     phase_ = Phase::kReady;
     services_.timers->cancel(init_timer_);
+    if (group_ && services_.init_cpu_unthrottled) group_->set_cpu_quota(limits_.cpu_quota_us);
     double init_ms = static_cast<double>(now - spawned_us_) / 1000.0;
     if (current_is_cold_) init_ms_ = init_ms;
     // An environment reaches Ready at most once: a failure afterwards makes it Dead.
@@ -369,14 +389,14 @@ void Environment::on_init_timer(uint64_t generation) {
   } else {
     lock.unlock();
   }
-  if (old) old->kill();
+  kill_all(old);
 }
 
 void Environment::on_timeout(const std::shared_ptr<PendingInvocation>& inv) {
   std::unique_lock<std::mutex> lock(mu_);
   if (current_ != inv || !delivered_) return;
   auto process = process_;
-  if (process) peak_rss_kib_ = std::max(peak_rss_kib_, process->peak_rss_kib());
+  peak_rss_kib_ = std::max(peak_rss_kib_, peak_memory_kib(process));
   phase_ = Phase::kDead;  // Lambda resets the environment after a timeout
   end_reason_ = "timeout";
   cv_.notify_all();
@@ -387,7 +407,7 @@ void Environment::on_timeout(const std::shared_ptr<PendingInvocation>& inv) {
   r.payload = timeout_error(inv->request_id, function_.config.timeout_s,
                             services_.legacy_timeout_message, services_.clock->now_us());
   finish_current(lock, std::move(r));
-  if (process) process->kill();
+  kill_all(process);
 }
 
 void Environment::on_exit(uint64_t generation, const ExitStatus& status) {
@@ -407,6 +427,14 @@ void Environment::on_exit(uint64_t generation, const ExitStatus& status) {
     r.function_error = true;
     r.error_type = "Runtime.ExitError";
     r.payload = exit_error(current_->request_id, detail);
+    // The OOM killer's SIGKILL looks exactly like any other; only the group's counter
+    // tells them apart. The caller sees what Lambda shows, the log and REPORT say OOM.
+    if (group_ && group_->oom_kills() > 0) {
+      r.status = InvocationResult::Status::kOom;
+      r.error_type = "Runtime.OutOfMemory";
+      r.payload = exit_error(current_->request_id, "signal: killed");
+      end_reason_ = "oom";
+    }
     finish_current(lock, std::move(r));
     return;
   }
@@ -434,7 +462,7 @@ void Environment::finish_current(std::unique_lock<std::mutex>& lock, InvocationR
   r.billed_ms = billed_ms(r.duration_ms);
   invoke_deadline_us_ = 0;
   auto process = process_;
-  if (process) peak_rss_kib_ = std::max(peak_rss_kib_, process->peak_rss_kib());
+  peak_rss_kib_ = std::max(peak_rss_kib_, peak_memory_kib(process));
   r.max_memory_mb = mb_from_kib(peak_rss_kib_);
   const bool reusable = phase_ != Phase::kDead && !stopped_;
   lock.unlock();
@@ -484,7 +512,7 @@ void Environment::stop(const std::string& reason) {
   cv_.notify_all();
   // The process first: a runtime blocked in /next is woken above and gets a 500, and its
   // in-flight invocation (if any) is finished by on_exit as Runtime.ExitError.
-  if (process) process->kill();
+  kill_all(process);
   if (server_) server_->stop();
   log::EnvironmentEnded row;
   row.environment_id = id_;

@@ -30,13 +30,14 @@
 #include "core/process.h"
 #include "core/runtime_endpoint.h"
 #include "core/timer_queue.h"
+#include "isolation/cgroups.h"
 #include "log/invocation_log.h"
 
 namespace coldlab::core {
 
 // The outcome of one invocation attempt that reached an environment.
 struct InvocationResult {
-  enum class Status { kOk, kError, kTimeout, kCrash };
+  enum class Status { kOk, kError, kTimeout, kCrash, kOom };
   Status status = Status::kOk;
   bool function_error = false;  // the caller gets X-Amz-Function-Error: Unhandled
   std::string payload;          // the function's response, or the error document
@@ -85,6 +86,9 @@ struct EnvironmentServices {
   std::string region = "us-east-1";
   std::filesystem::path python;            // interpreter for python3.x runtimes
   std::filesystem::path python_bootstrap;  // coldlab's Python runtime client
+  isolation::Cgroups* cgroups = nullptr;   // null: no resource limits
+  bool init_cpu_unthrottled = false;       // Init runs without the CPU quota
+  unsigned host_cpus = 1;
 };
 
 class Environment;
@@ -147,12 +151,17 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   std::optional<Reply> refuse_answer_locked(const std::string& request_id) const;
   SpawnSpec spawn_spec() const;
   void platform_line(const std::string& line);
+  // Kills the process and, when isolated, everything else in its cgroup.
+  void kill_all(const std::shared_ptr<Process>& process);
+  int64_t peak_memory_kib(const std::shared_ptr<Process>& process) const;
 
   const int64_t id_;
   const FunctionState function_;
   EnvironmentServices& services_;
   EnvironmentListener& listener_;
   std::unique_ptr<RuntimeServer> server_;
+  std::unique_ptr<isolation::Group> group_;  // the environment's cgroup, if isolated
+  isolation::Limits limits_;
   std::string log_stream_name_;
 
   std::mutex mu_;

@@ -299,8 +299,11 @@ std::shared_ptr<Process> ProcessSupervisor::Impl::spawn_on_io_thread(const Spawn
 
   const pid_t parent = ::getpid();
   const int out_w = out[1], err_w = err[1];
+  const std::vector<int> join_fds = spec.join_cgroup_fds;
   // Runs in the child between fork and exec: async-signal-safe calls only.
-  auto child_setup = [parent, out_w, err_w](auto&) {
+  auto child_setup = [parent, out_w, err_w, join_fds](auto&) {
+    for (int fd : join_fds)
+      if (::write(fd, "0", 1) != 1) ::_exit(125);  // "0": the writing process itself
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the emulator died before we got here

@@ -30,6 +30,9 @@ struct SpawnSpec {
   std::vector<std::string> args;     // not including argv[0]
   std::map<std::string, std::string> env;  // the child's whole environment
   std::filesystem::path working_dir;
+  // cgroup.procs descriptors the child writes "0" to before exec, so it never runs
+  // outside its limits; if a write fails the child exits with status 125 instead.
+  std::vector<int> join_cgroup_fds;
 };
 
 // How a process ended, in the words Lambda uses in Runtime.ExitError messages.

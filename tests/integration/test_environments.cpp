@@ -271,7 +271,7 @@ TEST_CASE("a process gets Lambda's environment, its code folder, and its own Run
     CHECK(env["LAMBDA_TASK_ROOT"] == body["cwd"]);
     CHECK(env["AWS_LAMBDA_FUNCTION_NAME"] == "env-dump");
     CHECK(env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST");
-    CHECK(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128");
+    CHECK(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024");
     CHECK(env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/env-dump");
     CHECK(env["AWS_LAMBDA_LOG_STREAM_NAME"].get<std::string>().find("/[$LATEST]") != std::string::npos);
     CHECK(env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand");

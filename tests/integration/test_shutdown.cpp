@@ -69,4 +69,6 @@ TEST_CASE("function processes die with the emulator even when it is killed with 
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   for (auto& e : envs) CHECK_FALSE(process_alive(std::stoi(e["pid"])));
+  // The next coldlab removes the killed one's cgroups (checked in test_isolation.cpp).
+  ColdlabServer next;
 }

@@ -1,0 +1,74 @@
+// Execution-environment isolation with cgroups: one group per environment, with Lambda's
+// resource model (memory = MemorySize, no swap; CPU = MemorySize / 1769 of one CPU as a CFS
+// quota over 100 ms, at most 6 CPUs and at most the host's). Hides the cgroup version:
+//
+//   item          v1 (one directory per controller)      v2 (one directory)
+//   memory limit  memory.limit_in_bytes (+ memsw)        memory.max, memory.swap.max = 0
+//   CPU quota     cpu.cfs_quota_us / cpu.cfs_period_us   cpu.max = "QUOTA PERIOD"
+//   peak memory   memory.max_usage_in_bytes              memory.peak
+//   OOM kills     memory.oom_control: oom_kill           memory.events: oom_kill
+//   kill all      SIGKILL each pid in cgroup.procs       cgroup.kill (else each pid)
+//
+// Groups live at <root>/<parent>/run-<emulator pid>/env-<id>, so several emulators can
+// share a machine, and groups left by an emulator that was killed are recognisable.
+//
+// Thread-safety: Cgroups::create() and the Group methods may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace coldlab::isolation {
+
+struct Limits {
+  int64_t memory_bytes = 0;
+  int64_t cpu_quota_us = -1;  // -1: no CPU limit
+  int64_t cpu_period_us = 100000;
+};
+
+// Lambda's model: 1,769 MB = one vCPU, at most 6 vCPUs, and never more than `host_cpus`.
+Limits lambda_limits(int memory_mb, unsigned host_cpus);
+
+// One environment's group. Destroying it kills whatever is left in it and removes it.
+class Group {
+ public:
+  virtual ~Group() = default;
+  // Descriptors of the group's cgroup.procs files (one per hierarchy), open for writing
+  // and close-on-exec: a child writes "0" to each between fork and exec, so it never runs
+  // outside its limits.
+  virtual const std::vector<int>& join_fds() const = 0;
+  virtual int64_t peak_memory_bytes() const = 0;
+  // How many times the kernel's OOM killer struck in this group so far.
+  virtual int64_t oom_kills() const = 0;
+  // SIGKILL to every process in the group, not only the first.
+  virtual void kill_all() = 0;
+  // Changes the CPU quota (-1: unlimited), e.g. to let Init run unthrottled.
+  virtual void set_cpu_quota(int64_t quota_us) = 0;
+};
+
+class Cgroups {
+ public:
+  virtual ~Cgroups() = default;
+
+  // Detects the cgroup layout under `root` (normally /sys/fs/cgroup) and prepares
+  // <root>/<parent>/run-<pid>. Returns nullptr with `why_not` set when cgroups cannot be
+  // used here (no memory or cpu controller, no permission, ...).
+  static std::unique_ptr<Cgroups> open(const std::filesystem::path& root, const std::string& parent,
+                                       std::string* why_not);
+
+  // E.g. "cgroup v1 (memory: /sys/fs/cgroup/memory/coldlab, cpu: /sys/fs/cgroup/cpu/coldlab)".
+  virtual std::string describe() const = 0;
+  virtual std::string version() const = 0;  // "v1" or "v2"
+
+  // Creates the group for environment `id` with `limits`. Throws std::runtime_error.
+  virtual std::unique_ptr<Group> create(int64_t id, const Limits& limits) = 0;
+
+  // Finds groups left by emulators that are no longer running, kills their processes and
+  // removes them. Returns how many environment groups were removed.
+  virtual int remove_stale() = 0;
+};
+
+}  // namespace coldlab::isolation

@@ -1,0 +1,130 @@
+// Resource fidelity on this machine's real cgroups: CPU in proportion to memory, the
+// memory limit and its OOM kill, peak memory from the cgroup, and no group left behind.
+// Needs root and the memory and cpu controllers (as on the CI machine).
+#include <httplib.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "coldlab_server.h"
+
+using coldlab::testing::ColdlabServer;
+using coldlab::testing::query;
+using coldlab::testing::wait_rows;
+using nlohmann::json;
+
+namespace {
+
+bool isolated(const ColdlabServer& s) { return s.stderr_text().find("isolation: cgroup") != std::string::npos; }
+
+double spin_ms(httplib::Client& c, long iterations) {
+  auto r = c.Post("/2015-03-31/functions/spin/invocations", "{\"iterations\": " + std::to_string(iterations) + "}", "");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  return json::parse(r->body)["elapsed_ms"].get<double>();
+}
+
+void set_memory(httplib::Client& c, const std::string& fn, int mb) {
+  auto r = c.Put(("/2015-03-31/functions/" + fn + "/configuration").c_str(),
+                 "{\"MemorySize\": " + std::to_string(mb) + "}", "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+}
+
+}  // namespace
+
+TEST_CASE("cgroups are used on this machine, and the run records it") {
+  ColdlabServer server;
+  REQUIRE(isolated(server));
+  auto runs = query(server.db(), "SELECT config_json FROM runs");
+  REQUIRE(runs.size() == 1);
+  CHECK(json::parse(runs[0]["config_json"])["isolation"].get<std::string>().rfind("cgroup v", 0) == 0);
+}
+
+TEST_CASE("isolation none runs without limits and says so in the run") {
+  ColdlabServer server({"--isolation", "none"});
+  auto runs = query(server.db(), "SELECT config_json FROM runs");
+  CHECK(json::parse(runs[0]["config_json"])["isolation"] == "none");
+}
+
+TEST_CASE("spin at 256 MB takes several times as long as at 1769 MB: CPU is proportional to memory") {
+  ColdlabServer server;
+  REQUIRE(isolated(server));
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(120);
+  const long n = 50'000'000;
+  spin_ms(c, n);  // cold start out of the way
+  double full = std::min(spin_ms(c, n), spin_ms(c, n));
+  set_memory(c, "spin", 256);
+  spin_ms(c, n);
+  double small = std::min(spin_ms(c, n), spin_ms(c, n));
+  INFO("1769 MB: " << full << " ms, 256 MB: " << small << " ms, ratio " << small / full << " (expected ~6.9)");
+  // 1769/256 = 6.9; this VM's CPU speed varies, so the band is wide, but no throttling
+  // at all (ratio ~1) or a wrong formula (e.g. 2x or 20x) fails.
+  CHECK(small / full > 4.0);
+  CHECK(small / full < 10.0);
+}
+
+TEST_CASE("hog over its MemorySize is OOM-killed and logged as oom and under it succeeds") {
+  ColdlabServer server;
+  REQUIRE(isolated(server));
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(60);
+  set_memory(c, "hog", 256);
+  auto ok = c.Post("/2015-03-31/functions/hog/invocations", R"({"mb": 150})", "");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  CHECK_FALSE(ok->has_header("X-Amz-Function-Error"));
+  auto killed = c.Post("/2015-03-31/functions/hog/invocations", R"({"mb": 400})", "");
+  REQUIRE(killed);
+  CHECK(killed->get_header_value("X-Amz-Function-Error") == "Unhandled");
+  auto body = json::parse(killed->body);
+  CHECK(body["errorType"] == "Runtime.ExitError");
+  CHECK(body["errorMessage"].get<std::string>().find("Runtime exited with error: signal: killed") != std::string::npos);
+  auto rows = wait_rows(server.db(), "SELECT * FROM invocations ORDER BY id", 2);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["status"] == "ok");
+  // Max Memory Used comes from the cgroup's peak: what hog touched, not the configured size.
+  CHECK(std::stoi(rows[0]["max_memory_mb"]) >= 150);
+  CHECK(std::stoi(rows[0]["max_memory_mb"]) < 256);
+  CHECK(rows[1]["status"] == "oom");
+  CHECK(rows[1]["error_type"] == "Runtime.OutOfMemory");
+  CHECK(server.stderr_text().find("Error Type: Runtime.OutOfMemory") != std::string::npos);
+  // The next invoke re-initialises.
+  auto again = c.Post("/2015-03-31/functions/hog/invocations", R"({"mb": 10})", "");
+  REQUIRE(again);
+  CHECK(again->status == 200);
+  auto last = wait_rows(server.db(), "SELECT * FROM invocations ORDER BY id", 3);
+  CHECK(last[2]["cold"] == "1");
+}
+
+TEST_CASE("no coldlab cgroup remains after shutdown, nor after kill -9 and a restart") {
+  std::string run;
+  {
+    ColdlabServer server;
+    REQUIRE(isolated(server));
+    run = "run-" + std::to_string(server.pid());
+    httplib::Client c("127.0.0.1", server.port());
+    REQUIRE(c.Post("/2015-03-31/functions/echo-native/invocations", "{}", ""));
+    REQUIRE(std::filesystem::exists("/sys/fs/cgroup/memory/coldlab/" + run + "/env-1"));
+    REQUIRE(server.stop() == 0);
+    CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/coldlab/" + run));
+    CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/cpu/coldlab/" + run));
+  }
+  {
+    ColdlabServer server;
+    run = "run-" + std::to_string(server.pid());
+    httplib::Client c("127.0.0.1", server.port());
+    REQUIRE(c.Post("/2015-03-31/functions/echo-native/invocations", "{}", ""));
+    REQUIRE(c.Post("/2015-03-31/functions/logger/invocations", "{}", ""));
+    kill(server.pid(), SIGKILL);
+    server.stop();
+    REQUIRE(std::filesystem::exists("/sys/fs/cgroup/memory/coldlab/" + run));
+  }
+  ColdlabServer restarted;
+  CHECK(restarted.stderr_text().find("left by a coldlab that was killed") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/coldlab/" + run));
+  CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/cpu/coldlab/" + run));
+}
