@@ -30,8 +30,8 @@ Limits lambda_limits(int memory_mb, unsigned host_cpus) {
 namespace {
 
 void write_file(const fs::path& path, const std::string& text) {
+  // O_TRUNC matters only for ordinary files (a fake tree in tests); cgroupfs ignores it.
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC);
-  if (fd < 0) fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error("cannot open " + path.string() + ": " + strerror(errno));
   ssize_t n = ::write(fd, text.data(), text.size());
   int err = errno;
@@ -111,6 +111,14 @@ std::vector<int> open_join_fds(const std::vector<fs::path>& dirs) {
   return fds;
 }
 
+// rmdir: on cgroupfs the interface files go with the directory. A directory that is
+// "not empty" to the kernel is an ordinary one (a fake tree in tests): remove it whole.
+void remove_group_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::remove(dir, ec);
+  if (ec == std::errc::directory_not_empty) fs::remove_all(dir, ec);
+}
+
 // ---------------------------------------------------------------------------------------
 // cgroup v2: plain file I/O. libcgroup 2.0.2 does not translate setting names to v2
 // (memory.limit_in_bytes -> memory.max, cfs_quota_us -> cpu.max) and enables controllers
@@ -123,10 +131,7 @@ class GroupV2 : public Group {
   ~GroupV2() override {
     for (int f : fds_) ::close(f);
     kill_all();
-    std::error_code ec;
-    fs::remove(dir_, ec);  // rmdir; on a real v2 tree the interface files go with it
-    if (ec && fs::exists(dir_ / "cgroup.procs") && !fs::is_regular_file(dir_ / "memory.max")) return;
-    if (ec) fs::remove_all(dir_, ec);  // a fake tree in tests: plain files
+    remove_group_dir(dir_);
   }
   const std::vector<int>& join_fds() const override { return fds_; }
   int64_t peak_memory_bytes() const override { return read_int(dir_ / "memory.peak"); }
@@ -193,30 +198,24 @@ class CgroupsV2 : public Cgroups {
           }
         }
         kill_members({env.path()});
-        std::error_code rm;
-        if (!fs::remove(env.path(), rm)) fs::remove_all(env.path(), rm);
+        remove_group_dir(env.path());
         ++removed;
       }
-      std::error_code rm;
-      if (!fs::remove(run.path(), rm)) fs::remove_all(run.path(), rm);
+      remove_group_dir(run.path());
     }
     return removed;
   }
 
-  ~CgroupsV2() override {
-    std::error_code ec;
-    fs::remove(run_dir_, ec);
-  }
+  ~CgroupsV2() override { remove_group_dir(run_dir_); }
 
  private:
   static void enable_controllers(const fs::path& dir) {
     const auto control = dir / "cgroup.subtree_control";
-    std::string current = read_file(control);
-    for (const char* c : {"memory", "cpu"}) {
-      if (current.find(c) != std::string::npos) continue;
-      write_file(control, std::string("+") + c);
-      current += std::string(" ") + c;
-    }
+    const std::string current = read_file(control);
+    std::string add;
+    for (const char* c : {"memory", "cpu"})
+      if (current.find(c) == std::string::npos) add += std::string(add.empty() ? "+" : " +") + c;
+    if (!add.empty()) write_file(control, add);
   }
 
   fs::path root_, parent_, run_dir_;

@@ -1,0 +1,126 @@
+// The cgroup v2 backend against a fake cgroupfs tree (the real v2 memory and cpu
+// controllers are not available on this machine), and the resource formula.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "isolation/cgroups.h"
+
+namespace fs = std::filesystem;
+using coldlab::isolation::Cgroups;
+using coldlab::isolation::lambda_limits;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void put(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+// What a v2 kernel shows: the root with its controllers, and (since a plain folder does
+// not grow interface files by itself) the files of the groups coldlab will make.
+struct FakeV2 {
+  fs::path root;
+  fs::path run;
+  FakeV2() {
+    char tmpl[] = "/tmp/coldlab-fake-cgroup-XXXXXX";
+    root = mkdtemp(tmpl);
+    put(root / "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    put(root / "cgroup.subtree_control", "");
+    put(root / "coldlab" / "cgroup.subtree_control", "");
+    run = root / "coldlab" / ("run-" + std::to_string(getpid()));
+    put(run / "cgroup.subtree_control", "");
+    const auto env = run / "env-7";
+    for (auto f : {"memory.max", "memory.swap.max", "cpu.max", "cgroup.procs", "cgroup.kill"}) put(env / f, "");
+    put(env / "memory.peak", "201326592\n");
+    put(env / "memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n");
+  }
+  ~FakeV2() { fs::remove_all(root); }
+};
+
+}  // namespace
+
+TEST_CASE("Lambda's resource formula: memory in MiB, CPU = MemorySize/1769, capped at 6 and the host", "[cgroups]") {
+  auto l = lambda_limits(256, 2);
+  CHECK(l.memory_bytes == 256LL * 1024 * 1024);
+  CHECK(l.cpu_period_us == 100000);
+  CHECK(l.cpu_quota_us == 14471);  // 256/1769 of 100 ms
+  CHECK(lambda_limits(1769, 2).cpu_quota_us == 100000);
+  CHECK(lambda_limits(3538, 2).cpu_quota_us == 200000);
+  CHECK(lambda_limits(3538, 1).cpu_quota_us == 100000);   // never more than the host has
+  // 10,240 MB: 5.79 CPUs of time (Lambda shows 6 cores there, but CPU time stays linear).
+  CHECK(lambda_limits(10240, 64).cpu_quota_us == 578858);
+}
+
+TEST_CASE("v2: the layout is detected and the controllers are enabled down to the run's group", "[cgroups]") {
+  FakeV2 fake;
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  CHECK(cg->version() == "v2");
+  CHECK(cg->describe().find((fake.root / "coldlab").string()) != std::string::npos);
+  CHECK(slurp(fake.root / "cgroup.subtree_control") == "+memory +cpu");
+  CHECK(slurp(fake.root / "coldlab" / "cgroup.subtree_control") == "+memory +cpu");
+  CHECK(slurp(fake.run / "cgroup.subtree_control") == "+memory +cpu");
+}
+
+TEST_CASE("v2: an environment's group gets memory.max, no swap and cpu.max", "[cgroups]") {
+  FakeV2 fake;
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  auto group = cg->create(7, lambda_limits(512, 2));
+  const auto env = fake.run / "env-7";
+  CHECK(slurp(env / "memory.max") == std::to_string(512LL * 1024 * 1024));
+  CHECK(slurp(env / "memory.swap.max") == "0");
+  CHECK(slurp(env / "cpu.max") == "28942 100000");
+  CHECK(group->join_fds().size() == 1);
+  CHECK(group->peak_memory_bytes() == 201326592);
+  CHECK(group->oom_kills() == 1);
+  group->set_cpu_quota(-1);
+  CHECK(slurp(env / "cpu.max") == "max 100000");
+  group->kill_all();
+  CHECK(slurp(env / "cgroup.kill") == "1");
+  group.reset();
+  CHECK_FALSE(fs::exists(env));
+}
+
+TEST_CASE("v2: refused clearly without the memory or cpu controller", "[cgroups]") {
+  FakeV2 fake;
+  put(fake.root / "cgroup.controllers", "cpuset io pids\n");
+  std::string why;
+  CHECK_FALSE(Cgroups::open(fake.root, "coldlab", &why));
+  CHECK(why.find("lacks the memory or cpu controller") != std::string::npos);
+}
+
+TEST_CASE("no cgroup layout at all is refused with the reason", "[cgroups]") {
+  char tmpl[] = "/tmp/coldlab-no-cgroup-XXXXXX";
+  fs::path empty = mkdtemp(tmpl);
+  std::string why;
+  CHECK_FALSE(Cgroups::open(empty, "coldlab", &why));
+  CHECK(why.find("no cgroup memory and cpu controllers") != std::string::npos);
+  fs::remove_all(empty);
+}
+
+TEST_CASE("v2: groups of an emulator that is gone are removed at start", "[cgroups]") {
+  FakeV2 fake;
+  // pid 999999 does not exist (pid_max is lower), so its groups are stale.
+  const auto stale = fake.root / "coldlab" / "run-999999" / "env-3";
+  for (auto f : {"cgroup.procs", "cgroup.kill", "memory.max"}) put(stale / f, "");
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  CHECK(cg->remove_stale() == 1);
+  CHECK_FALSE(fs::exists(fake.root / "coldlab" / "run-999999"));
+  CHECK(fs::exists(fake.run));  // our own run is left alone
+}
