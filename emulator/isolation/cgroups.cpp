@@ -206,7 +206,11 @@ class CgroupsV2 : public Cgroups {
     return removed;
   }
 
-  ~CgroupsV2() override { remove_group_dir(run_dir_); }
+  ~CgroupsV2() override {
+    remove_group_dir(run_dir_);
+    std::error_code ec;
+    fs::remove(root_ / parent_, ec);  // only if no other emulator still uses it
+  }
 
  private:
   static void enable_controllers(const fs::path& dir) {
@@ -270,7 +274,10 @@ class CgroupsV1 : public Cgroups {
     run_ = parent_ / ("run-" + std::to_string(::getpid()));
   }
   ~CgroupsV1() override {
-    for (const char* c : {"memory", "cpu"}) ::rmdir((root_ / c / run_).c_str());
+    for (const char* c : {"memory", "cpu"}) {
+      ::rmdir((root_ / c / run_).c_str());
+      ::rmdir((root_ / c / parent_).c_str());  // fails, as it should, while another emulator uses it
+    }
   }
   std::string describe() const override {
     return "cgroup v1 (memory: " + (root_ / "memory" / parent_).string() + ", cpu: " + (root_ / "cpu" / parent_).string() + ")";

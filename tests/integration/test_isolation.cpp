@@ -128,3 +128,21 @@ TEST_CASE("no coldlab cgroup remains after shutdown, nor after kill -9 and a res
   CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/coldlab/" + run));
   CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/cpu/coldlab/" + run));
 }
+
+TEST_CASE("init-cpu unthrottled lets Init run without the CPU quota") {
+  auto cold_init_ms = [](std::vector<std::string> args) {
+    ColdlabServer server(std::move(args));
+    REQUIRE(isolated(server));
+    httplib::Client c("127.0.0.1", server.port());
+    c.set_read_timeout(60);
+    set_memory(c, "logger", 128);  // 7 % of a CPU: a Python Init takes about a second
+    REQUIRE(c.Post("/2015-03-31/functions/logger/invocations", "{}", ""));
+    auto rows = wait_rows(server.db(), "SELECT init_ms FROM invocations", 1);
+    REQUIRE(rows.size() == 1);
+    return std::stod(rows[0]["init_ms"]);
+  };
+  const double throttled = cold_init_ms({});
+  const double unthrottled = cold_init_ms({"--init-cpu", "unthrottled"});
+  INFO("Init at 128 MB: throttled " << throttled << " ms, unthrottled " << unthrottled << " ms");
+  CHECK(throttled > 3 * unthrottled);
+}
