@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "coldlab_server.h"
 
@@ -145,4 +146,19 @@ TEST_CASE("init-cpu unthrottled lets Init run without the CPU quota") {
   const double unthrottled = cold_init_ms({"--init-cpu", "unthrottled"});
   INFO("Init at 128 MB: throttled " << throttled << " ms, unthrottled " << unthrottled << " ms");
   CHECK(throttled > 3 * unthrottled);
+}
+
+TEST_CASE("stopping an environment kills every process in its cgroup, not only the first") {
+  ColdlabServer server;
+  REQUIRE(isolated(server));
+  httplib::Client c("127.0.0.1", server.port());
+  auto r = c.Post("/2015-03-31/functions/crasher/invocations", R"({"how": "orphan"})", "");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  const int orphan = json::parse(r->body)["pid"].get<int>();
+  REQUIRE(coldlab::testing::process_alive(orphan));
+  REQUIRE(server.stop() == 0);
+  for (int i = 0; i < 100 && coldlab::testing::process_alive(orphan); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(coldlab::testing::process_alive(orphan));
 }
