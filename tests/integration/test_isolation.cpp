@@ -50,7 +50,7 @@ TEST_CASE("isolation none runs without limits and says so in the run") {
   CHECK(json::parse(runs[0]["config_json"])["isolation"] == "none");
 }
 
-TEST_CASE("spin at 256 MB takes several times as long as at 1769 MB: CPU is proportional to memory") {
+TEST_CASE("spin at 256 MB takes several times as long as at 1769 MB: CPU is proportional to memory", "[serial]") {
   ColdlabServer server;
   REQUIRE(isolated(server));
   httplib::Client c("127.0.0.1", server.port());
@@ -130,7 +130,7 @@ TEST_CASE("no coldlab cgroup remains after shutdown, nor after kill -9 and a res
   CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/cpu/coldlab/" + run));
 }
 
-TEST_CASE("init-cpu unthrottled lets Init run without the CPU quota") {
+TEST_CASE("init-cpu unthrottled lets Init run without the CPU quota", "[serial]") {
   auto cold_init_ms = [](std::vector<std::string> args) {
     ColdlabServer server(std::move(args));
     REQUIRE(isolated(server));
