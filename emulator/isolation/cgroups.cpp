@@ -98,6 +98,38 @@ bool emulator_alive(pid_t pid) {
   return stat.size() > close_paren + 2 && stat[close_paren + 2] != 'Z';
 }
 
+// The run-<pid> groups under `dir` whose emulator is gone.
+std::vector<fs::path> stale_runs(const fs::path& dir) {
+  std::vector<fs::path> runs;
+  std::error_code ec;
+  for (const auto& run : fs::directory_iterator(dir, ec)) {
+    const auto name = run.path().filename().string();
+    if (!run.is_directory() || name.rfind("run-", 0) != 0) continue;
+    const pid_t owner = static_cast<pid_t>(std::atoi(name.c_str() + 4));
+    if (owner != ::getpid() && !emulator_alive(owner)) runs.push_back(run.path());
+  }
+  return runs;
+}
+
+std::vector<fs::path> subgroups(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_directory()) out.push_back(e.path());
+  return out;
+}
+
+// v2: cgroup.kill (kernel >= 5.14) kills the whole group at once; then make sure.
+void kill_v2_group(const fs::path& dir) {
+  if (fs::exists(dir / "cgroup.kill")) {
+    try {
+      write_file(dir / "cgroup.kill", "1");
+    } catch (...) {
+    }
+  }
+  kill_members({dir});
+}
+
 std::vector<int> open_join_fds(const std::vector<fs::path>& dirs) {
   std::vector<int> fds;
   for (const auto& d : dirs) {
@@ -136,15 +168,7 @@ class GroupV2 : public Group {
   const std::vector<int>& join_fds() const override { return fds_; }
   int64_t peak_memory_bytes() const override { return read_int(dir_ / "memory.peak"); }
   int64_t oom_kills() const override { return read_keyed(dir_ / "memory.events", "oom_kill"); }
-  void kill_all() override {
-    if (fs::exists(dir_ / "cgroup.kill")) {
-      try {
-        write_file(dir_ / "cgroup.kill", "1");
-      } catch (...) {
-      }
-    }
-    kill_members({dir_});
-  }
+  void kill_all() override { kill_v2_group(dir_); }
   void set_cpu_quota(int64_t quota_us) override {
     write_file(dir_ / "cpu.max", (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) + " 100000");
   }
@@ -183,25 +207,13 @@ class CgroupsV2 : public Cgroups {
 
   int remove_stale() override {
     int removed = 0;
-    std::error_code ec;
-    for (const auto& run : fs::directory_iterator(root_ / parent_, ec)) {
-      auto name = run.path().filename().string();
-      if (!run.is_directory() || name.rfind("run-", 0) != 0) continue;
-      pid_t owner = static_cast<pid_t>(std::atoi(name.c_str() + 4));
-      if (owner == ::getpid() || emulator_alive(owner)) continue;
-      for (const auto& env : fs::directory_iterator(run.path(), ec)) {
-        if (!env.is_directory()) continue;
-        if (fs::exists(env.path() / "cgroup.kill")) {
-          try {
-            write_file(env.path() / "cgroup.kill", "1");
-          } catch (...) {
-          }
-        }
-        kill_members({env.path()});
-        remove_group_dir(env.path());
+    for (const auto& run : stale_runs(root_ / parent_)) {
+      for (const auto& env : subgroups(run)) {
+        kill_v2_group(env);
+        remove_group_dir(env);
         ++removed;
       }
-      remove_group_dir(run.path());
+      remove_group_dir(run);
     }
     return removed;
   }
@@ -313,15 +325,10 @@ class CgroupsV1 : public Cgroups {
 
   int remove_stale() override {
     int removed = 0;
-    std::error_code ec;
-    for (const auto& run : fs::directory_iterator(root_ / "memory" / parent_, ec)) {
-      auto name = run.path().filename().string();
-      if (!run.is_directory() || name.rfind("run-", 0) != 0) continue;
-      pid_t owner = static_cast<pid_t>(std::atoi(name.c_str() + 4));
-      if (owner == ::getpid() || emulator_alive(owner)) continue;
-      for (const auto& env : fs::directory_iterator(run.path(), ec)) {
-        if (!env.is_directory()) continue;
-        const auto rel = parent_ / name / env.path().filename();
+    for (const auto& run : stale_runs(root_ / "memory" / parent_)) {
+      const auto name = run.filename();
+      for (const auto& env : subgroups(run)) {
+        const auto rel = parent_ / name / env.filename();
         kill_members({root_ / "memory" / rel, root_ / "cpu" / rel});
         ::rmdir((root_ / "memory" / rel).c_str());
         ::rmdir((root_ / "cpu" / rel).c_str());
