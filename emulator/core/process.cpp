@@ -14,8 +14,8 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -208,17 +208,17 @@ void ProcessImpl::drain_output() {
 
 int64_t ProcessImpl::peak_rss_kib() const {
   if (exited_.load()) return 0;
-  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmHWM:") {
-      int64_t kib = 0;
-      status >> kib;
-      return kib;
-    }
-    status.ignore(4096, '\n');
-  }
-  return 0;
+  // POSIX read: the process may be exiting right now, and libstdc++'s filebuf throws when
+  // read() fails with ESRCH.
+  int fd = ::open(("/proc/" + std::to_string(pid_) + "/status").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[4096];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* hwm = std::strstr(buf, "VmHWM:");
+  return hwm ? std::strtoll(hwm + 6, nullptr, 10) : 0;
 }
 
 }  // namespace

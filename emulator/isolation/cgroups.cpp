@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -40,11 +39,17 @@ void write_file(const fs::path& path, const std::string& text) {
     throw std::runtime_error("cannot write '" + text + "' to " + path.string() + ": " + strerror(err));
 }
 
+// Never throws: /proc/<pid>/* and the files of a group being removed may vanish between
+// open and read (libstdc++'s filebuf throws on such a read error).
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
 }
 
 int64_t read_int(const fs::path& path) {

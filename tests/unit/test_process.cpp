@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -144,9 +145,15 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = 15s) {
 // The process is gone or a zombie nobody has reaped yet (the container's PID 1 may not
 // reap orphans); either way it no longer runs.
 bool dead(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return true;
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // POSIX read: libstdc++'s filebuf throws when read() fails with ESRCH, which it does if the
+  // process goes away between open and read.
+  int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  char buf[1024];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n <= 0) return true;
+  const std::string content(buf, static_cast<size_t>(n));
   const auto close_paren = content.rfind(')');
   if (close_paren == std::string::npos || close_paren + 2 >= content.size()) return true;
   const char state = content[close_paren + 2];

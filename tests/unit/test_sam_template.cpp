@@ -158,7 +158,7 @@ TEST_CASE("sam_template: Lambda's defaults apply when properties are left out", 
   CHECK(fn.description.empty());
 }
 
-TEST_CASE("sam_template: Globals.Function fills in Serverless functions; their own values win",
+TEST_CASE("sam_template: Globals.Function fills in Serverless functions and their own values win",
           "[sam_template]") {
   Project p;
   const LoadedTemplate loaded = p.load(
