@@ -55,7 +55,7 @@ struct EnvironmentReady {
 };
 
 // The environment is gone. `reason` is one of: "idle" (evicted by the keep-alive policy),
-// "timeout", "crash", "init_error", "init_timeout", "config_update", "shutdown", "exited"
+// "timeout", "crash", "oom", "init_error", "init_timeout", "config_update", "shutdown", "exited"
 // (process left while idle).
 struct EnvironmentEnded {
   int64_t environment_id = 0;
