@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "core/lambda_errors.h"
-
 namespace coldlab::core {
 
 Dispatcher::Dispatcher(Options options, FunctionRegistry& registry, EnvironmentServices& services,
@@ -208,16 +206,6 @@ void Dispatcher::shutdown(std::chrono::milliseconds grace) {
   rlock.unlock();
   std::unique_lock<std::mutex> lock(mu_);
   idle_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return in_flight_ == 0; });
-}
-
-size_t Dispatcher::environment_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return all_.size();
-}
-
-int Dispatcher::in_flight() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return in_flight_;
 }
 
 void Dispatcher::reaper_loop() {

@@ -78,9 +78,6 @@ class Dispatcher : public EnvironmentListener {
   // invocation has been answered and logged. Idempotent.
   void shutdown(std::chrono::milliseconds grace);
 
-  size_t environment_count() const;
-  int in_flight() const;
-
   // EnvironmentListener
   void released(const std::shared_ptr<Environment>& env, bool reusable) override;
   void died_idle(const std::shared_ptr<Environment>& env) override;

@@ -3,7 +3,6 @@
 #include <ctime>
 #include <random>
 
-#include "api/function_ref.h"
 #include "core/lambda_errors.h"
 
 namespace coldlab::core {
