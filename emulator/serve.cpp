@@ -41,6 +41,7 @@ void add_serve_options(CLI::App& cmd, ServeOptions& o) {
   cmd.add_option("--init-timeout", o.init_timeout_s, "Init limit in seconds (Lambda: 10)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd.add_option("--python", o.python, "Interpreter for python3.x functions (an absolute path)")->capture_default_str();
+  cmd.add_option("--java", o.java, "JVM for java11/17/21 functions (an absolute path)")->capture_default_str();
   cmd.add_flag("--legacy-timeout-message", o.legacy_timeout_message,
                "Answer timeouts with the pre-2025 body (no errorType)");
   cmd.add_option("--log-dir", o.log_dir, "Write each environment's log stream to DIR/<function>/<env>.log "
@@ -74,6 +75,7 @@ nlohmann::json options_json(const ServeOptions& o, const std::string& template_f
           {"max_concurrency", o.max_concurrency},
           {"init_timeout_s", o.init_timeout_s},
           {"python", o.python},
+          {"java", o.java},
           {"legacy_timeout_message", o.legacy_timeout_message},
           {"region", o.region},
           {"isolation", isolation},
@@ -108,19 +110,25 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
   for (const auto& w : loaded.warnings) std::fprintf(stderr, "coldlab: warning: %s\n", w.c_str());
 
   const auto python_bootstrap = exe_dir / ".." / "runtimes" / "python" / "bootstrap.py";
+  const auto java_runtime_jar = exe_dir / ".." / "runtimes" / "java" / "coldlab-runtime.jar";
+  // Each runtime a template uses must be runnable before anything is served.
+  auto check_runtime = [](const config::FunctionConfig& f, const std::string& program, const char* flag,
+                          const std::filesystem::path& client) {
+    if (access(program.c_str(), X_OK) != 0) {
+      std::fprintf(stderr, "coldlab: function %s needs %s, but %s is not an executable (use %s PATH)\n",
+                   f.name.c_str(), f.runtime.c_str(), program.c_str(), flag);
+      return false;
+    }
+    if (!std::filesystem::exists(client)) {
+      std::fprintf(stderr, "coldlab: the %s runtime client is missing at %s (rebuild coldlab)\n",
+                   f.runtime.c_str(), client.c_str());
+      return false;
+    }
+    return true;
+  };
   for (const auto& f : loaded.functions) {
-    if (f.kind != config::RuntimeKind::kPython) continue;
-    if (access(o.python.c_str(), X_OK) != 0) {
-      std::fprintf(stderr, "coldlab: function %s needs %s, but %s is not an executable (use --python PATH)\n",
-                   f.name.c_str(), f.runtime.c_str(), o.python.c_str());
-      return 2;
-    }
-    if (!std::filesystem::exists(python_bootstrap)) {
-      std::fprintf(stderr, "coldlab: the Python runtime client is missing at %s (rebuild coldlab)\n",
-                   python_bootstrap.c_str());
-      return 2;
-    }
-    break;
+    if (f.kind == config::RuntimeKind::kPython && !check_runtime(f, o.python, "--python", python_bootstrap)) return 2;
+    if (f.kind == config::RuntimeKind::kJava && !check_runtime(f, o.java, "--java", java_runtime_jar)) return 2;
   }
 
   // Isolation first: a result obtained without limits must never look like one with them.
@@ -179,6 +187,8 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
   services.region = o.region;
   services.python = o.python;
   services.python_bootstrap = std::filesystem::weakly_canonical(python_bootstrap);
+  services.java = o.java;
+  services.java_runtime_jar = std::filesystem::weakly_canonical(java_runtime_jar);
   services.cgroups = cgroups.get();
   services.init_cpu_unthrottled = o.init_cpu == "unthrottled";
   services.host_cpus = std::max(1u, std::thread::hardware_concurrency());

@@ -15,6 +15,7 @@ struct ServeOptions {
   int max_concurrency = 1000;
   double init_timeout_s = 10;
   std::string python = "/usr/bin/python3";
+  std::string java = "/usr/bin/java";
   bool legacy_timeout_message = false;
   std::string log_dir;  // empty: function logs to stderr
   std::string region = "us-east-1";

@@ -33,6 +33,9 @@ std::optional<RuntimeKind> runtime_kind(const std::string& runtime) {
     return RuntimeKind::kProvided;
   }
   if (is_supported_python(runtime)) return RuntimeKind::kPython;
+  // Every Java runtime runs on the one JDK installed (17 on Debian 12); java8.al2 is
+  // left out because its handlers may use APIs removed since.
+  if (runtime == "java11" || runtime == "java17" || runtime == "java21") return RuntimeKind::kJava;
   return std::nullopt;
 }
 

@@ -14,6 +14,7 @@ namespace coldlab::config {
 enum class RuntimeKind {
   kProvided,  // provided, provided.al2, provided.al2023: an executable `bootstrap` in the code folder
   kPython,    // python3.N: coldlab's own stdlib-only runtime client runs the handler
+  kJava,      // java11, java17, java21: coldlab's JDK-only runtime client runs the handler
 };
 
 struct FunctionConfig {

@@ -49,7 +49,7 @@ const NameSet kGlobalProperties = {"CodeUri", "Handler",     "Runtime",    "Memo
 
 
 constexpr const char* kSupportedRuntimes =
-    "provided, provided.al2, provided.al2023, python3.8 ... python3.14";
+    "provided, provided.al2, provided.al2023, python3.8 ... python3.14, java11, java17, java21";
 
 constexpr size_t kMaxFunctionName = 64;
 constexpr size_t kMaxHandler = 128;
@@ -95,6 +95,17 @@ bool has_space(const std::string& text) {
 bool is_python_handler(const std::string& handler) {
   const size_t dot = handler.rfind('.');
   return dot != std::string::npos && dot > 0 && dot + 1 < handler.size();
+}
+
+// Lambda's Java handler forms: package.Class::method, or package.Class for a class
+// implementing RequestHandler / RequestStreamHandler.
+bool is_java_handler(const std::string& handler) {
+  const size_t colons = handler.find("::");
+  const std::string cls = handler.substr(0, colons);
+  if (cls.empty() || cls.front() == '.' || cls.back() == '.') return false;
+  if (colons == std::string::npos) return true;
+  const std::string method = handler.substr(colons + 2);
+  return !method.empty() && method.find_first_of(".:") == std::string::npos;
 }
 
 std::string lowercase(std::string text) {
@@ -324,6 +335,9 @@ class FunctionReader {
       if (kind == RuntimeKind::kPython) {
         fail("Handler", "missing; python runtimes need module.function, e.g. app.handler");
       }
+      if (kind == RuntimeKind::kJava) {
+        fail("Handler", "missing; java runtimes need package.Class::method, e.g. example.Handler::handleRequest");
+      }
       return "";
     }
     std::string handler = scalar(*value);
@@ -333,6 +347,10 @@ class FunctionReader {
     if (kind == RuntimeKind::kPython && !is_python_handler(handler)) {
       fail(*value, "handler " + in_quotes(handler) +
                        " is not module.function (e.g. app.handler or pkg/mod.handler)");
+    }
+    if (kind == RuntimeKind::kJava && !is_java_handler(handler)) {
+      fail(*value, "handler " + in_quotes(handler) +
+                       " is not package.Class::method or package.Class (e.g. example.Handler::handleRequest)");
     }
     return handler;
   }

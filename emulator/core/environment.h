@@ -86,6 +86,8 @@ struct EnvironmentServices {
   std::string region = "us-east-1";
   std::filesystem::path python;            // interpreter for python3.x runtimes
   std::filesystem::path python_bootstrap;  // coldlab's Python runtime client
+  std::filesystem::path java;              // the JVM for java* runtimes
+  std::filesystem::path java_runtime_jar;  // coldlab's Java runtime client
   isolation::Cgroups* cgroups = nullptr;   // null: no resource limits
   bool init_cpu_unthrottled = false;       // Init runs without the CPU quota
   unsigned host_cpus = 1;

@@ -276,16 +276,52 @@ TEST_CASE("sam_template: every supported runtime loads", "[sam_template]") {
   CHECK(fn.kind == RuntimeKind::kPython);
 }
 
-TEST_CASE("runtime_kind: knows provided and python3.8 to python3.14 only", "[sam_template]") {
+namespace {
+
+// One AWS::Serverless::Function named J with the java17 runtime, plus `extra` properties.
+std::string java_function(const std::string& extra) {
+  return "Resources:\n"
+         "  J:\n"
+         "    Type: AWS::Serverless::Function\n"
+         "    Properties:\n"
+         "      CodeUri: py\n"
+         "      Runtime: java17\n" +
+         extra;
+}
+
+}  // namespace
+
+TEST_CASE("sam_template: java handlers are package.Class::method or package.Class",
+          "[sam_template]") {
+  Project p;
+  const std::string good = GENERATE(as<std::string>{}, "example.Handler::handleRequest",
+                                    "Handler::handleRequest", "example.StreamHandler");
+  CAPTURE(good);
+  const FunctionConfig fn = p.load(java_function("      Handler: " + good + "\n")).functions.at(0);
+  CHECK(fn.kind == RuntimeKind::kJava);
+  CHECK(fn.handler == good);
+
+  const std::string bad = GENERATE(as<std::string>{}, "example.Handler::", "::handleRequest",
+                                   "example.Handler::a.b", ".Handler");
+  CAPTURE(bad);
+  CHECK_THROWS_WITH(p.load(java_function("      Handler: " + bad + "\n")),
+                    Contains("is not package.Class::method"));
+  CHECK_THROWS_WITH(p.load(java_function("")), Contains("java runtimes need package.Class::method"));
+}
+
+TEST_CASE("runtime_kind: knows provided and python3.8 to python3.14 and java11/17/21 only", "[sam_template]") {
   using coldlab::config::runtime_kind;
   CHECK(runtime_kind("provided") == RuntimeKind::kProvided);
   CHECK(runtime_kind("provided.al2") == RuntimeKind::kProvided);
   CHECK(runtime_kind("provided.al2023") == RuntimeKind::kProvided);
   CHECK(runtime_kind("python3.8") == RuntimeKind::kPython);
   CHECK(runtime_kind("python3.14") == RuntimeKind::kPython);
+  CHECK(runtime_kind("java11") == RuntimeKind::kJava);
+  CHECK(runtime_kind("java17") == RuntimeKind::kJava);
+  CHECK(runtime_kind("java21") == RuntimeKind::kJava);
   const std::string unknown =
       GENERATE(as<std::string>{}, "python3.7", "python3.15", "python2.7", "python3", "python3.08",
-               "python3.12x", "provided.al3", "nodejs20.x", "");
+               "python3.12x", "provided.al3", "nodejs20.x", "java8", "java8.al2", "java", "");
   CAPTURE(unknown);
   CHECK_FALSE(runtime_kind(unknown));
 }
