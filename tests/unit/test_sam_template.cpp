@@ -304,7 +304,7 @@ TEST_CASE("sam_template: java handlers are package.Class::method or package.Clas
   const std::string bad = GENERATE(as<std::string>{}, "example.Handler::", "::handleRequest",
                                    "example.Handler::a.b", ".Handler");
   CAPTURE(bad);
-  CHECK_THROWS_WITH(p.load(java_function("      Handler: " + bad + "\n")),
+  CHECK_THROWS_WITH(p.load(java_function("      Handler: \"" + bad + "\"\n")),
                     Contains("is not package.Class::method"));
   CHECK_THROWS_WITH(p.load(java_function("")), Contains("java runtimes need package.Class::method"));
 }
