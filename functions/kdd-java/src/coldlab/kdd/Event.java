@@ -1,0 +1,79 @@
+package coldlab.kdd;
+
+import coldlab.runtime.Json;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An event checked and reduced to rows of raw features. The messages are part of the
+ * function's contract: every runtime's variant says exactly the same thing.
+ */
+final class Event {
+  static final String NOT_AN_OBJECT = "the event must be a JSON object with \"features\" or \"instances\"";
+  static final String NOT_ONE_KEY = "the event must have exactly one of \"features\" or \"instances\"";
+  static final String BAD_FEATURES =
+      "\"features\" must be an array of 3 numbers [duration, src_bytes, dst_bytes]";
+  static final String BAD_INSTANCES =
+      "\"instances\" must be an array of [duration, src_bytes, dst_bytes] arrays";
+  static final String BAD_INSTANCE = " must be an array of 3 numbers [duration, src_bytes, dst_bytes]";
+  static final String BAD_VALUES = "feature values must be finite and >= 0";
+
+  /** True for {"instances": ...}, which is answered with a list of predictions. */
+  final boolean batch;
+  final double[][] rows;
+
+  private Event(boolean batch, double[][] rows) {
+    this.batch = batch;
+    this.rows = rows;
+  }
+
+  static Event parse(String text) {
+    Object doc;
+    try {
+      doc = Json.parse(text);
+    } catch (IllegalArgumentException notJson) {
+      throw new InvalidEvent(NOT_AN_OBJECT);
+    }
+    if (!(doc instanceof Map)) throw new InvalidEvent(NOT_AN_OBJECT);
+    Map<?, ?> event = (Map<?, ?>) doc;
+    boolean single = event.containsKey("features");
+    if (single == event.containsKey("instances")) throw new InvalidEvent(NOT_ONE_KEY);
+
+    if (single) {
+      double[] row = row(event.get("features"));
+      if (row == null) throw new InvalidEvent(BAD_FEATURES);
+      if (!usable(row)) throw new InvalidEvent(BAD_VALUES);
+      return new Event(false, new double[][] {row});
+    }
+    if (!(event.get("instances") instanceof List)) throw new InvalidEvent(BAD_INSTANCES);
+    List<?> instances = (List<?>) event.get("instances");
+    double[][] rows = new double[instances.size()][];
+    for (int k = 0; k < rows.length; k++) {
+      rows[k] = row(instances.get(k));
+      if (rows[k] == null) throw new InvalidEvent("instance " + k + BAD_INSTANCE);
+      if (!usable(rows[k])) throw new InvalidEvent("instance " + k + ": " + BAD_VALUES);
+    }
+    return new Event(true, rows);
+  }
+
+  // Three JSON numbers, or null. Json gives numbers as Long or Double; true/false are
+  // Booleans, which are not Numbers, so they are refused as the contract requires.
+  private static double[] row(Object value) {
+    if (!(value instanceof List)) return null;
+    List<?> list = (List<?>) value;
+    if (list.size() != 3) return null;
+    double[] row = new double[3];
+    for (int i = 0; i < 3; i++) {
+      if (!(list.get(i) instanceof Number)) return null;
+      row[i] = ((Number) list.get(i)).doubleValue();
+    }
+    return row;
+  }
+
+  private static boolean usable(double[] row) {
+    for (double x : row) {
+      if (!(x >= 0) || Double.isInfinite(x)) return false;  // !(x >= 0) also catches NaN
+    }
+    return true;
+  }
+}

@@ -1,0 +1,139 @@
+// The study's inference function in every runtime, through the emulator: the whole test
+// split goes through kdd-native, kdd-python, kdd-python-numpy and kdd-java, and each must
+// agree with the trainer's own predictions to 1e-9 and give its confusion matrix exactly.
+#include <httplib.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "coldlab_server.h"
+
+using coldlab::testing::binary_dir;
+using coldlab::testing::ColdlabServer;
+using coldlab::testing::wait_rows;
+using nlohmann::json;
+
+namespace {
+
+struct Row {
+  std::string duration, src_bytes, dst_bytes;  // exactly as written: the runtimes get these digits
+  int label = 0;
+  double probability = 0;
+  int prediction = 0;
+};
+
+std::vector<Row> read_test_split() {
+  std::ifstream in(binary_dir() / "functions" / "kdd" / "test-split.csv");
+  REQUIRE(in);
+  std::string line;
+  std::getline(in, line);
+  REQUIRE(line == "duration,src_bytes,dst_bytes,label,probability,prediction");
+  std::vector<Row> rows;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    Row r;
+    std::string label, probability, prediction;
+    std::getline(fields, r.duration, ',');
+    std::getline(fields, r.src_bytes, ',');
+    std::getline(fields, r.dst_bytes, ',');
+    std::getline(fields, label, ',');
+    std::getline(fields, probability, ',');
+    std::getline(fields, prediction, ',');
+    r.label = std::stoi(label);
+    r.probability = std::stod(probability);
+    r.prediction = std::stoi(prediction);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+struct Confusion {
+  int64_t tp = 0, fp = 0, tn = 0, fn = 0;
+  bool operator==(const Confusion&) const = default;
+};
+
+Confusion add(Confusion c, int label, int predicted) {
+  if (label == 1) (predicted == 1 ? c.tp : c.fn)++;
+  else (predicted == 1 ? c.fp : c.tn)++;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("every KDD runtime agrees with the trainer on the whole test split") {
+  const auto rows = read_test_split();
+  REQUIRE(rows.size() > 100000);
+  std::ifstream report_file(binary_dir() / "functions" / "kdd" / "training-report.json");
+  const json report = json::parse(report_file);
+  const auto& m = report["confusion_matrix"];
+  const Confusion trainer{m["tp"], m["fp"], m["tn"], m["fn"]};
+
+  ColdlabServer server({"--template", (binary_dir() / "functions" / "template.yaml").string()});
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(120);
+
+  const std::string function = GENERATE(as<std::string>{}, "kdd-native", "kdd-python", "kdd-python-numpy", "kdd-java");
+  CAPTURE(function);
+  // Batches stay well under the 6 MB response limit (about 60 bytes per prediction).
+  const size_t batch = 20000;
+  Confusion seen;
+  double worst = 0;
+  size_t disagreements = 0;
+  for (size_t start = 0; start < rows.size(); start += batch) {
+    std::string body = R"({"instances": [)";
+    const size_t end = std::min(rows.size(), start + batch);
+    for (size_t i = start; i < end; ++i) {
+      body += (i > start ? ",[" : "[") + rows[i].duration + "," + rows[i].src_bytes + "," + rows[i].dst_bytes + "]";
+    }
+    body += "]}";
+    auto r = c.Post(("/2015-03-31/functions/" + function + "/invocations").c_str(), body, "application/json");
+    REQUIRE(r);
+    INFO(r->body.substr(0, 300));
+    REQUIRE(r->status == 200);
+    REQUIRE_FALSE(r->has_header("X-Amz-Function-Error"));
+    const json answer = json::parse(r->body);
+    const auto& predictions = answer.at("predictions");
+    REQUIRE(predictions.size() == end - start);
+    for (size_t i = start; i < end; ++i) {
+      const auto& p = predictions[i - start];
+      const double probability = p.at("probability").get<double>();
+      const int label = p.at("label").get<int>();
+      worst = std::max(worst, std::fabs(probability - rows[i].probability));
+      if (std::fabs(probability - rows[i].probability) > 1e-9 || label != rows[i].prediction) ++disagreements;
+      seen = add(seen, rows[i].label, label);
+    }
+  }
+  INFO("largest difference from the trainer: " << worst);
+  CHECK(disagreements == 0);
+  CHECK(worst <= 1e-9);
+  CHECK(seen == trainer);
+
+  // A single event and a bad one, in the same runtime.
+  auto one = c.Post(("/2015-03-31/functions/" + function + "/invocations").c_str(),
+                    R"({"features": [)" + rows[0].duration + "," + rows[0].src_bytes + "," + rows[0].dst_bytes + "]}",
+                    "application/json");
+  REQUIRE(one);
+  const json single = json::parse(one->body);
+  CHECK(std::fabs(single.at("probability").get<double>() - rows[0].probability) <= 1e-9);
+  CHECK(single.at("label") == rows[0].prediction);
+  auto bad = c.Post(("/2015-03-31/functions/" + function + "/invocations").c_str(), R"({"features": [1, 2]})",
+                    "application/json");
+  REQUIRE(bad);
+  CHECK(bad->get_header_value("X-Amz-Function-Error") == "Unhandled");
+  const json error = json::parse(bad->body);
+  CHECK(error["errorType"] == "InvalidEvent");
+  CHECK(error["errorMessage"] == "\"features\" must be an array of 3 numbers [duration, src_bytes, dst_bytes]");
+  // The bad event did not cost the environment: the next request is still warm.
+  auto after = c.Post(("/2015-03-31/functions/" + function + "/invocations").c_str(),
+                      R"({"features": [0, 215, 45076]})", "application/json");
+  REQUIRE(after);
+  CHECK(after->status == 200);
+  auto logged = wait_rows(server.db(), "SELECT cold FROM invocations WHERE function = '" + function + "' ORDER BY id", 
+                          (rows.size() + batch - 1) / batch + 3);
+  CHECK(logged.back()["cold"] == "0");
+}
