@@ -1,0 +1,230 @@
+// greedy-dual, freq and size: hand-computed priorities and Clock (coldstart.md §2.3).
+#include <catch2/catch.hpp>
+
+#include "keep_alive/keep_alive_policy.h"
+#include "registry.h"
+
+using namespace coldlab::policies;
+
+namespace {
+
+constexpr TimeUs s(double seconds) { return static_cast<TimeUs>(seconds * 1e6); }
+
+// Drives a policy the way the Scheduler does under a memory budget.
+struct Host {
+  std::unique_ptr<KeepAlivePolicy> policy;
+  Pool pool;
+  int64_t next_id = 1;
+
+  Host(const char* spec, int64_t budget_mb) : policy(make_keep_alive(spec)) { pool.set_budget_mb(budget_mb); }
+
+  // A request that needs a new environment: evicts the policy's victims to make room,
+  // then starts the environment. Returns the victims.
+  std::vector<int64_t> cold(const std::string& function, int mb, TimeUs t, int64_t* id = nullptr) {
+    std::vector<int64_t> evicted;
+    const int64_t need = pool.used_mb() + mb - pool.budget_mb();
+    if (need > 0) {
+      evicted = policy->victims(pool, need, t);
+      for (int64_t v : evicted) {
+        REQUIRE(pool.find(v));
+        REQUIRE(pool.find(v)->idle());
+        const EnvInfo gone = *pool.find(v);
+        pool.remove(v);
+        policy->on_evicted(gone, pool, t);
+      }
+    }
+    REQUIRE(pool.used_mb() + mb <= pool.budget_mb());
+    EnvInfo e;
+    e.id = next_id++;
+    e.function = function;
+    e.memory_mb = mb;
+    e.created_us = t;
+    e.last_used_us = t;
+    e.invocations = 1;
+    e.active = 1;
+    pool.add(e);
+    policy->on_start(*pool.find(e.id), true, pool, t);
+    if (id) *id = e.id;
+    return evicted;
+  }
+
+  void warm(int64_t id, TimeUs t) {
+    EnvInfo& e = *pool.find(id);
+    ++e.active;
+    ++e.invocations;
+    policy->on_start(e, false, pool, t);
+  }
+
+  void finish(int64_t id, TimeUs t) {
+    EnvInfo& e = *pool.find(id);
+    --e.active;
+    e.last_used_us = t;
+    CHECK(policy->on_idle(e, pool, t).keep_until_us == kForever);
+  }
+};
+
+using Ids = std::vector<int64_t>;
+
+}  // namespace
+
+TEST_CASE("keep_alive greedy-dual: three functions, priorities and Clock by hand", "[keep_alive]") {
+  // Cost = cold - warm: A 1000 ms at 128 MB, B 2500 ms at 256 MB, C 1000 ms at 512 MB.
+  // Every priority below is a multiple of 1/512, so doubles hold them exactly.
+  Host h("greedy-dual", 1024);
+  h.pool.costs().add("A", 128, true, 1100);
+  h.pool.costs().add("A", 128, false, 100);
+  h.pool.costs().add("B", 256, true, 2600);
+  h.pool.costs().add("B", 256, false, 100);
+  h.pool.costs().add("C", 512, true, 1200);
+  h.pool.costs().add("C", 512, false, 200);
+  CHECK(h.policy->needs_memory_budget());
+  CHECK(h.policy->name() == "greedy-dual");
+
+  int64_t e1, e2, e3, e4, e5, e6, e7, e8;
+  CHECK(h.cold("A", 128, s(1), &e1).empty());  // Clock 0; A = 0 + 1 * 1000/128 = 7.8125
+  h.finish(e1, s(1.5));
+  CHECK(h.cold("B", 256, s(2), &e2).empty());  // B = 0 + 1 * 2500/256 = 9.765625
+  h.finish(e2, s(2.5));
+  CHECK(h.cold("C", 512, s(3), &e3).empty());  // C = 0 + 1 * 1000/512 = 1.953125
+  h.finish(e3, s(3.5));
+  h.warm(e1, s(4));  // Freq(A) = 2: A = 0 + 2000/128 = 15.625
+  h.finish(e1, s(4.5));
+  // Lowest first: C 1.95, B 9.77, A 15.625 (asking evicts nothing).
+  CHECK(h.policy->victims(h.pool, 600, s(4.6)) == Ids{e3, e2});
+  CHECK(h.policy->victims(h.pool, 1000, s(4.6)) == Ids{e3, e2, e1});
+
+  h.warm(e2, s(5));  // Freq(B) = 2: B = 0 + 5000/256 = 19.53125; e2 busy
+  // A second B environment: 896 + 256 MB is 128 over. C goes; Clock = 1.953125.
+  CHECK(h.cold("B", 256, s(5), &e4) == Ids{e3});
+  // Freq(B) = 2 + 1 = 3 for both B environments: B = 1.953125 + 7500/256 = 31.25.
+  h.finish(e2, s(5.5));
+  h.finish(e4, s(5.6));
+  // C again: A (15.625) goes before B (31.25); Clock = 15.625. C's count died with e3:
+  // C = 15.625 + 1000/512 = 17.578125.
+  CHECK(h.cold("C", 512, s(6), &e5) == Ids{e1});
+  h.finish(e5, s(6.5));
+  // A again: C (17.58) is lowest; Clock = 17.578125; A = 17.578125 + 7.8125 = 25.390625.
+  CHECK(h.cold("A", 128, s(7), &e6) == Ids{e5});
+  h.finish(e6, s(7.5));
+  // C again: A (25.39) goes; Clock = 25.390625; C = 25.390625 + 1.953125 = 27.34375.
+  CHECK(h.cold("C", 512, s(8), &e7) == Ids{e6});
+  h.finish(e7, s(8.5));
+  // A again: C (27.34) goes; Clock = 27.34375; A = 27.34375 + 7.8125 = 35.15625.
+  CHECK(h.cold("A", 128, s(9), &e8) == Ids{e7});
+  h.finish(e8, s(9.5));
+  // Aging: the Clock has passed B's 31.25, so the once-frequent B environments now go
+  // before A (35.16), the older first (5.5 s before 5.6 s).
+  CHECK(h.policy->victims(h.pool, 128, s(10)) == Ids{e2});
+  CHECK(h.policy->victims(h.pool, 300, s(10)) == Ids{e2, e4});
+  CHECK(h.policy->victims(h.pool, 600, s(10)) == Ids{e2, e4, e8});
+}
+
+TEST_CASE("keep_alive greedy-dual: Clock is the last victim's priority", "[keep_alive]") {
+  Host h("greedy-dual", 640);
+  h.pool.costs().add("A", 128, true, 1100);
+  h.pool.costs().add("A", 128, false, 100);  // A: 1000/128 = 7.8125
+  h.pool.costs().add("B", 128, true, 2100);
+  h.pool.costs().add("B", 128, false, 100);  // B: 2000/128 = 15.625
+  h.pool.costs().add("G", 128, true, 11620);
+  h.pool.costs().add("G", 128, false, 100);  // G: 11520/128 = 90
+  h.pool.costs().add("D", 256, true, 10100);
+  h.pool.costs().add("D", 256, false, 100);  // D: 10000/256 = 39.0625
+  int64_t a, b, g, d, x;
+  h.cold("A", 128, s(1), &a);
+  h.finish(a, s(1));
+  h.cold("B", 128, s(2), &b);
+  h.finish(b, s(2));
+  h.cold("G", 128, s(3), &g);
+  h.finish(g, s(3));
+  h.cold("D", 256, s(4), &d);
+  h.finish(d, s(4));
+  // 256 more MB: A then B go, and Clock is the second's priority, 15.625. Both D
+  // environments (Freq 2) take 15.625 + 2 * 39.0625 = 93.75.
+  CHECK(h.cold("D", 256, s(5), &x) == Ids{a, b});
+  h.finish(x, s(5));
+  // G (90) is now lowest. Had Clock been the first victim's 7.8125, D would be 85.9375.
+  CHECK(h.policy->victims(h.pool, 128, s(6)) == Ids{g});
+  // A new A after G goes: Clock 90, A = 97.8125, above D's 93.75: the D environments go
+  // first, the less recently used one before the other.
+  CHECK(h.cold("A", 128, s(7), &a) == Ids{g});
+  h.finish(a, s(7));
+  CHECK(h.policy->victims(h.pool, 128, s(8)) == Ids{d});
+  CHECK(h.policy->victims(h.pool, 640, s(8)) == Ids{d, x, a});
+}
+
+TEST_CASE("keep_alive greedy-dual: never names a busy environment", "[keep_alive]") {
+  Host h("greedy-dual", 256);
+  int64_t a, b;
+  h.cold("A", 128, s(1), &a);  // no costs known: priority Clock + 0, the lowest
+  h.cold("B", 128, s(2), &b);
+  h.finish(b, s(3));
+  CHECK(h.policy->victims(h.pool, 128, s(4)) == Ids{b});
+  CHECK(h.policy->victims(h.pool, 256, s(4)) == Ids{b});  // not enough idle: b alone
+}
+
+TEST_CASE("keep_alive greedy-dual: cost falls back to the cold time until a warm one is seen",
+          "[keep_alive]") {
+  Host h("greedy-dual", 1024);
+  h.pool.costs().add("A", 128, true, 500);   // cold only: Cost 500 -> 3.90625
+  h.pool.costs().add("B", 128, true, 1300);  // cold and warm: Cost 1300 - 100 = 1200 -> 9.375
+  h.pool.costs().add("B", 128, false, 100);
+  int64_t a, b, c;
+  h.cold("A", 128, s(1), &a);
+  h.finish(a, s(1));
+  h.cold("B", 128, s(2), &b);
+  h.finish(b, s(2));
+  h.cold("C", 128, s(3), &c);  // nothing known: 0
+  h.finish(c, s(3));
+  CHECK(h.policy->victims(h.pool, 1000, s(4)) == Ids{c, a, b});
+  // A's first warm run is seen: Cost 500 - 400 = 100 -> 0.78; C still 0.
+  h.pool.costs().add("A", 128, false, 400);
+  CHECK(h.policy->victims(h.pool, 1000, s(4)) == Ids{c, a, b});
+  h.pool.costs().add("C", 128, true, 5000);  // C: 5000/128 = 39.06, now the highest
+  CHECK(h.policy->victims(h.pool, 1000, s(4)) == Ids{a, b, c});
+}
+
+TEST_CASE("keep_alive freq: Clock + Freq x Cost, size ignored", "[keep_alive]") {
+  Host h("freq", 1024);
+  CHECK(h.policy->name() == "freq");
+  h.pool.costs().add("A", 128, true, 1100);
+  h.pool.costs().add("A", 128, false, 100);  // 1000
+  h.pool.costs().add("B", 256, true, 2600);
+  h.pool.costs().add("B", 256, false, 100);  // 2500
+  h.pool.costs().add("C", 512, true, 1200);
+  h.pool.costs().add("C", 512, false, 200);  // 1000
+  int64_t a, b, c, c2;
+  h.cold("A", 128, s(1), &a);
+  h.finish(a, s(1));
+  h.cold("B", 256, s(2), &b);
+  h.finish(b, s(2));
+  h.cold("C", 512, s(3), &c);
+  h.finish(c, s(3));
+  // A 1000 and C 1000 tie: the less recently used A first; B 2500.
+  CHECK(h.policy->victims(h.pool, 2000, s(4)) == Ids{a, c, b});
+  h.warm(a, s(4));  // A = 2000
+  h.finish(a, s(4));
+  CHECK(h.policy->victims(h.pool, 2000, s(5)) == Ids{c, a, b});
+  // A 512 MB newcomer needs 384: C goes (Clock 1000); the new C = 1000 + 1000 = 2000 ties A,
+  // which was used earlier.
+  CHECK(h.cold("C", 512, s(6), &c2) == Ids{c});
+  h.finish(c2, s(6));
+  CHECK(h.policy->victims(h.pool, 2000, s(7)) == Ids{a, c2, b});
+}
+
+TEST_CASE("keep_alive size: Clock + Freq / Size, cost ignored", "[keep_alive]") {
+  Host h("size", 1024);
+  CHECK(h.policy->name() == "size");
+  int64_t a, b, c, b2;
+  h.cold("A", 128, s(1), &a);  // 1/128 = 0.0078125
+  h.finish(a, s(1));
+  h.cold("B", 256, s(2), &b);  // 1/256 = 0.00390625
+  h.finish(b, s(2));
+  h.cold("C", 512, s(3), &c);  // 1/512 = 0.001953125
+  h.finish(c, s(3));
+  CHECK(h.policy->victims(h.pool, 2000, s(4)) == Ids{c, b, a});
+  // 256 more: C goes (Clock 1/512); B's second environment: Freq 2: B = 1/512 + 2/256 =
+  // 0.009765625, above A's 0.0078125.
+  CHECK(h.cold("B", 256, s(5), &b2) == Ids{c});
+  h.finish(b2, s(5));
+  CHECK(h.policy->victims(h.pool, 2000, s(6)) == Ids{a, b, b2});
+}
