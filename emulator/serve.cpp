@@ -24,7 +24,7 @@
 #include "core/timer_queue.h"
 #include "host_facts.h"
 #include "isolation/cgroups.h"
-#include "keep_alive/keep_alive_policy.h"
+#include "registry.h"
 #include "log/invocation_log.h"
 
 namespace coldlab {
@@ -34,9 +34,19 @@ void add_serve_options(CLI::App& cmd, ServeOptions& o) {
   cmd.add_option("--bind", o.bind, "Address to listen on (loopback unless you mean it)")->capture_default_str();
   cmd.add_option("--db", o.db, "SQLite invocation log")->capture_default_str();
   cmd.add_option("--template", o.template_file, "AWS SAM template with the functions (default: the built-in ones)");
-  cmd.add_option("--idle-timeout", o.idle_timeout_s, "Seconds an idle environment is kept (0: never reuse)")
+  cmd.add_option("--keep-alive", o.keep_alive,
+                 "Keep-alive policy, NAME[:key=value,...] (see docs/policies.md; default fixed:ttl=10m)");
+  cmd.add_option("--scale-out", o.scale_out, "Scale-out policy, NAME[:key=value,...] (see docs/policies.md)")
+      ->capture_default_str();
+  cmd.add_option("--memory-budget", o.memory_budget_mb,
+                 "Memory in MB all environments together may hold (0: no budget); lru, greedy-dual "
+                 "and the other caching policies need one")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--max-concurrency", o.max_concurrency, "Account concurrency limit; beyond it, 429")
+  cmd.add_option("--idle-timeout", o.idle_timeout_s,
+                 "Seconds an idle environment is kept (0: never reuse); short for --keep-alive fixed:ttl=N")
+      ->default_str("600")->check(CLI::NonNegativeNumber);
+  cmd.add_option("--max-concurrency", o.max_concurrency,
+                 "Account concurrency limit; beyond it, 429 (the lambda policy's concurrency= unless given)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd.add_option("--init-timeout", o.init_timeout_s, "Init limit in seconds (Lambda: 10)")
       ->capture_default_str()->check(CLI::PositiveNumber);
@@ -66,12 +76,14 @@ void add_serve_options(CLI::App& cmd, ServeOptions& o) {
 namespace {
 
 nlohmann::json options_json(const ServeOptions& o, const std::string& template_file,
-                            const std::string& keep_alive, const std::string& isolation) {
+                            const std::string& keep_alive, const std::string& scale_out,
+                            const std::string& isolation) {
   return {{"port", o.port},
           {"bind", o.bind},
           {"template", template_file},
           {"keep_alive", keep_alive},
-          {"idle_timeout_s", o.idle_timeout_s},
+          {"scale_out", scale_out},
+          {"memory_budget_mb", o.memory_budget_mb},
           {"max_concurrency", o.max_concurrency},
           {"init_timeout_s", o.init_timeout_s},
           {"python", o.python},
@@ -83,6 +95,34 @@ nlohmann::json options_json(const ServeOptions& o, const std::string& template_f
 }
 
 int64_t seconds_to_us(double s) { return static_cast<int64_t>(s * 1e6); }
+
+// The policies the options ask for; throws policies::SpecError with a message for the user.
+struct Policies {
+  std::unique_ptr<policies::KeepAlivePolicy> keep_alive;
+  std::unique_ptr<policies::ScaleOutPolicy> scale_out;
+};
+
+Policies make_policies(const ServeOptions& o) {
+  if (!o.keep_alive.empty() && o.idle_timeout_s >= 0)
+    throw policies::SpecError("give --keep-alive or --idle-timeout, not both");
+  std::string keep_alive = o.keep_alive;
+  if (keep_alive.empty()) {
+    const double ttl_s = o.idle_timeout_s >= 0 ? o.idle_timeout_s : 600;
+    keep_alive = ttl_s == 0 ? "none" : "fixed:ttl=" + std::to_string(seconds_to_us(ttl_s)) + "us";
+  }
+  // --max-concurrency is the account limit of the policies that have one.
+  std::string scale_out = o.scale_out;
+  const std::string name = policies::PolicySpec::parse(scale_out).name();
+  if ((name == "lambda" || name == "per-env-concurrency") && scale_out.find("concurrency=") == std::string::npos)
+    scale_out += (scale_out.find(':') == std::string::npos ? ":" : ",") + std::string("concurrency=") +
+                 std::to_string(o.max_concurrency);
+  Policies p{policies::make_keep_alive(keep_alive), policies::make_scale_out(scale_out)};
+  if (p.keep_alive->needs_memory_budget() && o.memory_budget_mb <= 0) {
+    throw policies::SpecError("keep-alive policy " + p.keep_alive->name() +
+                              " evicts only when memory runs short; give --memory-budget MB");
+  }
+  return p;
+}
 
 }  // namespace
 
@@ -160,13 +200,25 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
     std::fprintf(stderr, "coldlab: %s\n", e.what());
     return 2;
   }
-  auto keep_alive = policies::make_fixed_ttl(seconds_to_us(o.idle_timeout_s));
+  Policies chosen;
+  try {
+    chosen = make_policies(o);
+  } catch (const policies::SpecError& e) {
+    std::fprintf(stderr, "coldlab: %s\n", e.what());
+    return 2;
+  }
+  const std::string keep_alive_name = chosen.keep_alive->name();
+  const std::string scale_out_name = chosen.scale_out->name();
   log::RunInfo run;
   run.started_at_us = clock.now_us();
   run.coldlab_version = COLDLAB_VERSION;
   run.command_line = command_line;
   run.host_json = host_facts().dump();
-  run.config_json = options_json(o, std::filesystem::weakly_canonical(template_file).string(), keep_alive->name(), isolation_name).dump();
+  run.config_json = options_json(o, std::filesystem::weakly_canonical(template_file).string(), keep_alive_name,
+                                 scale_out_name, isolation_name).dump();
+  run.keep_alive = keep_alive_name;
+  run.scale_out = scale_out_name;
+  run.memory_budget_mb = o.memory_budget_mb;
   const int64_t run_id = log->begin_run(run);
 
   core::TimerQueue timers(clock);
@@ -193,7 +245,8 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
   services.init_cpu_unthrottled = o.init_cpu == "unthrottled";
   services.host_cpus = std::max(1u, std::thread::hardware_concurrency());
 
-  core::Dispatcher dispatcher({o.max_concurrency}, registry, services, *keep_alive);
+  core::Dispatcher dispatcher({o.memory_budget_mb, o.max_concurrency}, registry, services,
+                             std::move(chosen.keep_alive), std::move(chosen.scale_out));
   api::AsyncInvoker::Options async_options;
   async_options.retry_base_delay_us = seconds_to_us(o.async_retry_delay_s);
   async_options.max_workers = static_cast<size_t>(o.max_concurrency);
@@ -235,9 +288,12 @@ int run_serve(const ServeOptions& o, const std::string& command_line) {
     listener_done.set_value();
   });
 
-  std::fprintf(stderr, "coldlab %s: %zu functions from %s; isolation: %s; keep-alive: %s; log: %s (run %lld)\n",
+  std::fprintf(stderr, "coldlab %s: %zu functions from %s; isolation: %s; keep-alive: %s; scale-out: %s; "
+               "memory budget: %s; log: %s (run %lld)\n",
                COLDLAB_VERSION, loaded.functions.size(), template_file.c_str(),
-               cgroups ? cgroups->describe().c_str() : "none (no memory or CPU limits)", keep_alive->name().c_str(),
+               cgroups ? cgroups->describe().c_str() : "none (no memory or CPU limits)", keep_alive_name.c_str(),
+               scale_out_name.c_str(),
+               o.memory_budget_mb > 0 ? (std::to_string(o.memory_budget_mb) + " MB").c_str() : "none",
                o.db.c_str(), static_cast<long long>(run_id));
   for (const auto& f : loaded.functions)
     std::fprintf(stderr, "coldlab:   %-20s %-16s %5d MB %4d s  %s\n", f.name.c_str(), f.runtime.c_str(),

@@ -11,7 +11,10 @@ struct ServeOptions {
   std::string bind = "127.0.0.1";
   std::string db = "coldlab.db";
   std::string template_file;  // empty: the built-in functions
-  double idle_timeout_s = 600;
+  double idle_timeout_s = -1;  // unset: --keep-alive decides (default fixed:ttl=10m)
+  std::string keep_alive;      // a policy spec; empty: fixed:ttl=<idle timeout>
+  std::string scale_out = "lambda";
+  int64_t memory_budget_mb = 0;
   int max_concurrency = 1000;
   double init_timeout_s = 10;
   std::string python = "/usr/bin/python3";

@@ -54,13 +54,16 @@ void handle_invoke(ApiContext& ctx, const httplib::Request& req, httplib::Respon
   if (body.empty()) body = "{}";
   // accept() validates without building a document; only a bad payload pays for parse().
   if (!nlohmann::json::accept(body)) {
-    std::string why = "invalid JSON";
+    std::string why;
     try {
       [[maybe_unused]] auto doc = nlohmann::json::parse(body);
     } catch (const nlohmann::json::parse_error& e) {
       why = e.what();
+    } catch (const nlohmann::json::exception&) {
+      // Valid JSON that nlohmann cannot hold, e.g. 1e400 (out of a double's range): Lambda
+      // passes such numbers on, and so does coldlab; the function decides.
     }
-    return refuse(core::invalid_request_content(why));
+    if (!why.empty()) return refuse(core::invalid_request_content(why));
   }
 
   if (req.has_header("X-Amz-Client-Context")) {

@@ -54,7 +54,42 @@ void get_function(ApiContext& ctx, const httplib::Request& req, httplib::Respons
   json doc{{"Configuration", conf},
            {"Code", {{"RepositoryType", "S3"}, {"Location", "file://" + resolved.state->config.code_dir.string()}}},
            {"Tags", json::object()}};
+  if (auto reserved = ctx.dispatcher->reserved_concurrency(resolved.name))
+    doc["Concurrency"] = {{"ReservedConcurrentExecutions", *reserved}};
   send_json(res, 200, doc, rid);
+}
+
+// PutFunctionConcurrency, GetFunctionConcurrency, DeleteFunctionConcurrency.
+void function_concurrency(ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const std::string rid = core::new_uuid();
+  auto resolved = resolve_function(ctx, req.matches[1], "");
+  if (resolved.error) return send_error(res, *resolved.error, rid);
+  if (req.method == "GET") {
+    json doc = json::object();
+    if (auto reserved = ctx.dispatcher->reserved_concurrency(resolved.name))
+      doc["ReservedConcurrentExecutions"] = *reserved;
+    return send_json(res, 200, doc, rid);
+  }
+  std::optional<int> reserved;
+  if (req.method == "PUT") {
+    json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (!body.is_object()) return send_error(res, core::invalid_request_content("the body is not a JSON object"), rid);
+    const auto it = body.find("ReservedConcurrentExecutions");
+    if (it == body.end() || !it->is_number_integer() || it->get<int64_t>() < 0 ||
+        it->get<int64_t>() > ctx.max_concurrency) {
+      return send_error(res, core::invalid_parameter("ReservedConcurrentExecutions must be an integer from 0 to " +
+                                                     std::to_string(ctx.max_concurrency)), rid);
+    }
+    reserved = it->get<int>();
+  }
+  if (auto error = ctx.dispatcher->set_reserved_concurrency(resolved.name, reserved))
+    return send_error(res, core::invalid_parameter(*error), rid);
+  if (req.method == "DELETE") {
+    res.status = 204;
+    res.set_header("x-amzn-RequestId", rid);
+    return;
+  }
+  send_json(res, 200, json{{"ReservedConcurrentExecutions", *reserved}}, rid);
 }
 
 // Applies the body of an UpdateFunctionConfiguration to `c`; returns an error or "".
@@ -123,20 +158,24 @@ void update_configuration(ApiContext& ctx, const httplib::Request& req, httplib:
     return send_error(res, core::invalid_parameter(result.error), rid);
   }
   // Existing environments keep the old configuration; Lambda starts new ones.
-  ctx.dispatcher->retire_stale(resolved.name);
+  ctx.dispatcher->function_updated(resolved.name);
   send_json(res, 200, function_configuration(*result.state, ctx), rid);
 }
 
 void account_settings(ApiContext& ctx, httplib::Response& res) {
   auto all = ctx.registry->list();
   int64_t total = 0;
-  for (const auto& f : all) total += f.code_size;
+  int64_t reserved = 0;
+  for (const auto& f : all) {
+    total += f.code_size;
+    reserved += ctx.dispatcher->reserved_concurrency(f.config.name).value_or(0);
+  }
   json doc{{"AccountLimit",
             {{"TotalCodeSize", 80530636800LL},
              {"CodeSizeUnzipped", 262144000},
              {"CodeSizeZipped", 52428800},
              {"ConcurrentExecutions", ctx.max_concurrency},
-             {"UnreservedConcurrentExecutions", ctx.max_concurrency}}},
+             {"UnreservedConcurrentExecutions", ctx.max_concurrency - reserved}}},
            {"AccountUsage", {{"TotalCodeSize", total}, {"FunctionCount", all.size()}}}};
   send_json(res, 200, doc, core::new_uuid());
 }
@@ -152,6 +191,12 @@ void install_management_api(httplib::Server& server, ApiContext& ctx) {
              [&ctx](const httplib::Request& req, httplib::Response& res) { get_function(ctx, req, res, true); });
   server.Put(R"(/2015-03-31/functions/([^/]+)/configuration/?)",
              [&ctx](const httplib::Request& req, httplib::Response& res) { update_configuration(ctx, req, res); });
+  auto concurrency = [&ctx](const httplib::Request& req, httplib::Response& res) {
+    function_concurrency(ctx, req, res);
+  };
+  server.Put(R"(/2017-10-31/functions/([^/]+)/concurrency/?)", concurrency);
+  server.Delete(R"(/2017-10-31/functions/([^/]+)/concurrency/?)", concurrency);
+  server.Get(R"(/2019-09-30/functions/([^/]+)/concurrency/?)", concurrency);
   server.Get(R"(/2016-08-19/account-settings/?)",
              [&ctx](const httplib::Request&, httplib::Response& res) { account_settings(ctx, res); });
   auto unknown = [](const httplib::Request& req, httplib::Response& res) {

@@ -125,7 +125,7 @@ SpawnSpec Environment::spawn_spec() const {
   e["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(c.memory_mb);
   e["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + c.name;
   e["AWS_LAMBDA_LOG_STREAM_NAME"] = log_stream_name_;
-  e["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+  e["AWS_LAMBDA_INITIALIZATION_TYPE"] = provisioned_ ? "provisioned-concurrency" : "on-demand";
   e["AWS_REGION"] = services_.region;
   e["AWS_DEFAULT_REGION"] = services_.region;
   if (c.kind != config::RuntimeKind::kProvided) e["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + c.runtime;
@@ -158,11 +158,12 @@ void Environment::on_output(std::string_view line) {
   if (tail_.size() > 2 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
 }
 
-void Environment::start(std::shared_ptr<PendingInvocation> first) {
+void Environment::start(std::shared_ptr<PendingInvocation> first, bool provisioned) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     current_ = std::move(first);
-    current_is_cold_ = true;
+    current_is_cold_ = current_ != nullptr;
+    provisioned_ = provisioned;
   }
   try {
     server_ = services_.server_factory(*this);
@@ -180,7 +181,12 @@ void Environment::start(std::shared_ptr<PendingInvocation> first) {
     r.function_error = true;
     r.error_type = "Sandbox.Failure";
     r.payload = function_error(r.error_type, std::string("cannot start the environment: ") + e.what());
-    finish_current(lock, std::move(r));
+    if (current_) {
+      finish_current(lock, std::move(r));
+    } else {
+      lock.unlock();
+      listener_.died_idle(shared_from_this());
+    }
     return;
   }
   spawn_process();
@@ -196,7 +202,9 @@ void Environment::spawn_process() {
   }
   platform_line(init_start_line(function_.config.runtime));
   // On-demand Init is reported to run without the CPU cap on Lambda; optionally do so too.
-  if (group_ && services_.init_cpu_unthrottled) group_->set_cpu_quota(-1);
+  // Provisioned Init is reported not to.
+  const bool unthrottled_init = group_ && services_.init_cpu_unthrottled && !provisioned_;
+  if (unthrottled_init) group_->set_cpu_quota(-1);
   std::weak_ptr<Environment> weak = weak_from_this();
   std::shared_ptr<Process> process;
   try {
@@ -220,7 +228,12 @@ void Environment::spawn_process() {
     r.function_error = true;
     r.error_type = "Runtime.InvalidEntrypoint";
     r.payload = function_error(r.error_type, e.what());
-    if (current_) finish_current(lock, std::move(r));
+    if (current_) {
+      finish_current(lock, std::move(r));
+    } else {
+      lock.unlock();
+      listener_.died_idle(shared_from_this());
+    }
     return;
   }
 
@@ -269,7 +282,7 @@ RuntimeEndpoint::Event Environment::next() {
     // Init ends at the runtime's first /next, as Lambda measures it.
     phase_ = Phase::kReady;
     services_.timers->cancel(init_timer_);
-    if (group_ && services_.init_cpu_unthrottled) group_->set_cpu_quota(limits_.cpu_quota_us);
+    if (group_ && services_.init_cpu_unthrottled && !provisioned_) group_->set_cpu_quota(limits_.cpu_quota_us);
     double init_ms = static_cast<double>(now - spawned_us_) / 1000.0;
     if (current_is_cold_) init_ms_ = init_ms;
     // An environment reaches Ready at most once: a failure afterwards makes it Dead.
@@ -468,10 +481,14 @@ void Environment::on_exit(uint64_t generation, const ExitStatus& status) {
     finish_current(lock, std::move(r));
     return;
   }
-  if (was_dead || stopped_) return;
-  end_reason_ = "exited";
-  end_detail_ = status.describe();
+  if (stopped_) return;
+  if (!was_dead) {
+    end_reason_ = "exited";
+    end_detail_ = status.describe();
+  }
   lock.unlock();
+  // Also when it was already dead: a pre-warmed environment whose Init failed has had no
+  // invocation to carry the news. Telling the dispatcher twice is harmless.
   listener_.died_idle(shared_from_this());
 }
 
@@ -524,7 +541,7 @@ void Environment::finish_current(std::unique_lock<std::mutex>& lock, InvocationR
   }
   // Back in the pool before the caller hears the answer, so that its next request finds
   // this environment warm.
-  listener_.released(shared_from_this(), reusable);
+  listener_.released(shared_from_this(), reusable, r);
   inv->finish(std::move(r));
 }
 

@@ -49,6 +49,9 @@ struct InvocationResult {
   int64_t billed_ms = 0;
   int max_memory_mb = 0;
   std::string log_tail;  // the last 4 KB of this invocation's log (START .. REPORT)
+  // Set by the dispatcher, never by an environment: the environment this invocation was
+  // placed on died before running it, so it may be placed again.
+  bool undelivered = false;
 };
 
 // An invocation on its way through an environment. Created by the dispatcher, finished
@@ -98,10 +101,12 @@ class Environment;
 class EnvironmentListener {
  public:
   virtual ~EnvironmentListener() = default;
-  // An invocation finished. `reusable`: the environment can take another one; otherwise
-  // it is dead and must be stopped.
-  virtual void released(const std::shared_ptr<Environment>& env, bool reusable) = 0;
-  // The process left while the environment had no invocation.
+  // An invocation finished with `result`. `reusable`: the environment can take another
+  // one; otherwise it is dead and must be stopped.
+  virtual void released(const std::shared_ptr<Environment>& env, bool reusable,
+                        const InvocationResult& result) = 0;
+  // The process left while the environment had no invocation (also: a pre-warmed
+  // environment whose Init failed).
   virtual void died_idle(const std::shared_ptr<Environment>& env) = 0;
 };
 
@@ -118,8 +123,11 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
 
   // Starts the Runtime API server and the process; `first` is served as soon as the
   // runtime asks for it (a cold start). If anything fails, `first` is finished with the
-  // error and the environment is released as not reusable.
-  void start(std::shared_ptr<PendingInvocation> first);
+  // error and the environment is released as not reusable. A null `first` pre-warms: Init
+  // runs and the environment waits for assign(); if Init fails, the listener hears
+  // died_idle. `provisioned`: Init as provisioned concurrency (Lambda's
+  // AWS_LAMBDA_INITIALIZATION_TYPE, and never with unthrottled CPU).
+  void start(std::shared_ptr<PendingInvocation> first, bool provisioned = false);
 
   // Hands an idle environment its next invocation (a warm start). Returns false, and
   // leaves `inv` untouched, if the environment died in the meantime.
@@ -186,6 +194,7 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   std::string end_reason_;
   std::string end_detail_;
   bool stopped_ = false;
+  bool provisioned_ = false;
 
   std::mutex log_mu_;  // a leaf lock: taken by the output callback
   bool capturing_ = false;

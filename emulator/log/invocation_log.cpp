@@ -17,7 +17,7 @@
 namespace coldlab::log {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: runs.keep_alive, scale_out, memory_budget_mb
 
 // Every statement is idempotent so that opening an existing database of this version is a no-op.
 constexpr const char* kSchema = R"sql(
@@ -28,7 +28,10 @@ CREATE TABLE IF NOT EXISTS runs (
   coldlab_version TEXT,
   command_line TEXT,
   host_json TEXT,
-  config_json TEXT
+  config_json TEXT,
+  keep_alive TEXT,
+  scale_out TEXT,
+  memory_budget_mb INTEGER
 );
 CREATE TABLE IF NOT EXISTS environments (
   id INTEGER PRIMARY KEY,
@@ -74,8 +77,8 @@ CREATE INDEX IF NOT EXISTS environments_run_id ON environments(run_id);
 )sql";
 
 constexpr const char* kInsertRun =
-    "INSERT INTO runs (started_at_us, coldlab_version, command_line, host_json, config_json) "
-    "VALUES (?, ?, ?, ?, ?)";
+    "INSERT INTO runs (started_at_us, coldlab_version, command_line, host_json, config_json, "
+    "keep_alive, scale_out, memory_budget_mb) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr const char* kEndRun = "UPDATE runs SET ended_at_us = ? WHERE id = ?";
 constexpr const char* kInsertEnvironment =
     "INSERT INTO environments (id, run_id, function, memory_mb, runtime, pid, spawned_at_us) "
@@ -339,7 +342,14 @@ void SqliteInvocationLog::apply_schema() {
   exec("BEGIN IMMEDIATE");
   try {
     refuse_newer();
+    const int64_t old_version = query_int("PRAGMA user_version");
     exec(kSchema);
+    // Version 1 files gain the columns version 2 added (CREATE IF NOT EXISTS left them out).
+    if (old_version == 1) {
+      exec("ALTER TABLE runs ADD COLUMN keep_alive TEXT");
+      exec("ALTER TABLE runs ADD COLUMN scale_out TEXT");
+      exec("ALTER TABLE runs ADD COLUMN memory_budget_mb INTEGER");
+    }
     exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
     exec("COMMIT");
   } catch (...) {
@@ -373,6 +383,9 @@ int64_t SqliteInvocationLog::begin_run(const RunInfo& run) {
     s.bind_text_or_null(3, run.command_line);
     s.bind_text_or_null(4, run.host_json);
     s.bind_text_or_null(5, run.config_json);
+    s.bind_text_or_null(6, run.keep_alive);
+    s.bind_text_or_null(7, run.scale_out);
+    if (run.memory_budget_mb > 0) s.bind(8, run.memory_budget_mb); else s.bind_null(8);
     if (auto error = s.run()) fail("cannot insert the run: " + *error);
     id = sqlite3_last_insert_rowid(db_);
   }

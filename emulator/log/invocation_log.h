@@ -34,6 +34,9 @@ struct RunInfo {
   std::string command_line;       // argv joined with spaces, as typed
   std::string host_json;          // host facts (hostname, kernel, cpus, memory, cpu model) as JSON
   std::string config_json;        // effective options (idle timeout, max concurrency, ...) as JSON
+  std::string keep_alive;         // the keep-alive policy's name with its parameters
+  std::string scale_out;          // the scale-out policy's name with its parameters
+  int64_t memory_budget_mb = 0;   // 0: none (stored as NULL)
 };
 
 // An execution environment was spawned (its process started).

@@ -71,6 +71,15 @@ TEST_CASE("an empty payload reaches the function as an empty JSON object") {
   CHECK(r->body == "{}");
 }
 
+TEST_CASE("valid JSON with a number beyond a double's range reaches the function unchanged") {
+  ColdlabServer server;
+  httplib::Client c("127.0.0.1", server.port());
+  auto r = invoke(c, "echo-native", R"({"features": [1e400, 0, 0]})");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == R"({"features": [1e400, 0, 0]})");
+}
+
 TEST_CASE("function names may be partial or full ARNs, with $LATEST") {
   ColdlabServer server;
   httplib::Client c("127.0.0.1", server.port());

@@ -172,7 +172,8 @@ TEST_CASE("open creates the documented schema", "[log]") {
 
   CHECK(reader.columns("runs") ==
         std::vector<std::string>{"id", "started_at_us", "ended_at_us", "coldlab_version",
-                                 "command_line", "host_json", "config_json"});
+                                 "command_line", "host_json", "config_json", "keep_alive", "scale_out",
+                                 "memory_budget_mb"});
   CHECK(reader.columns("environments") ==
         std::vector<std::string>{"id", "run_id", "function", "memory_mb", "runtime", "pid",
                                  "spawned_at_us", "ready_at_us", "init_ms", "ended_at_us",
@@ -183,7 +184,7 @@ TEST_CASE("open creates the documented schema", "[log]") {
                                  "started_at_us", "init_ms", "duration_ms", "billed_ms",
                                  "max_memory_mb", "status", "error_type", "request_bytes",
                                  "response_bytes", "latency_us"});
-  CHECK(reader.integer("PRAGMA user_version") == 1);
+  CHECK(reader.integer("PRAGMA user_version") == 2);
   CHECK(reader.row("PRAGMA journal_mode")[0] == "wal");
 
   std::set<std::string> indexed;  // "table(col,col)" for every explicit index
@@ -230,13 +231,56 @@ TEST_CASE("begin_run and end_run write the runs row", "[log]") {
   CHECK_THROWS_AS(log->end_run(run + 1, 1), std::runtime_error);
 }
 
+TEST_CASE("the runs row names the policies that produced the run", "[log]") {
+  TempDb db;
+  auto log = InvocationLog::open(db.path());
+  RunInfo info;
+  info.started_at_us = 1'700'000'000'000'000;
+  info.keep_alive = "greedy-dual";
+  info.scale_out = "lambda:concurrency=1000,rate=2023,routing=mru";
+  info.memory_budget_mb = 4096;
+  const int64_t with_budget = log->begin_run(info);
+  info.memory_budget_mb = 0;
+  const int64_t without = log->begin_run(info);
+  Reader reader(db.path());
+  CHECK(reader.row("SELECT keep_alive, scale_out, memory_budget_mb FROM runs WHERE id = " +
+                   std::to_string(with_budget)) ==
+        Row{"greedy-dual", "lambda:concurrency=1000,rate=2023,routing=mru", "4096"});
+  CHECK(reader.row("SELECT memory_budget_mb FROM runs WHERE id = " + std::to_string(without)) ==
+        Row{std::nullopt});
+}
+
+TEST_CASE("a version 1 database gains the policy columns and keeps its rows", "[log]") {
+  TempDb db;
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at_us INTEGER NOT NULL, ended_at_us INTEGER, "
+        "coldlab_version TEXT, command_line TEXT, host_json TEXT, config_json TEXT);"
+        "INSERT INTO runs (started_at_us, command_line) VALUES (1, 'old run');"
+        "PRAGMA user_version = 1;";
+    REQUIRE(sqlite3_exec(raw, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto log = InvocationLog::open(db.path());
+  RunInfo info;
+  info.started_at_us = 2;
+  info.keep_alive = "none";
+  const int64_t run = log->begin_run(info);
+  Reader reader(db.path());
+  CHECK(reader.row("SELECT command_line, keep_alive FROM runs WHERE id = 1") == Row{"old run", std::nullopt});
+  CHECK(reader.row("SELECT keep_alive FROM runs WHERE id = " + std::to_string(run)) == Row{"none"});
+  CHECK(reader.row("PRAGMA user_version") == Row{"2"});
+}
+
 TEST_CASE("the destructor ends a run that was begun and not ended", "[log]") {
   TempDb db;
   const int64_t before = now_us();
   int64_t run = 0;
   {
     auto log = InvocationLog::open(db.path());
-    run = log->begin_run(RunInfo{before, "0.1.0", "", "", ""});
+    run = log->begin_run(RunInfo{before, "0.1.0", "", "", "", "", "", 0});
   }
   const int64_t after = now_us();
   Reader reader(db.path());
@@ -249,7 +293,7 @@ TEST_CASE("the destructor ends a run that was begun and not ended", "[log]") {
 TEST_CASE("environment rows go from started to ready to ended", "[log]") {
   TempDb db;
   auto log = InvocationLog::open(db.path());
-  int64_t run = log->begin_run(RunInfo{now_us(), "0.1.0", "coldlab serve", "{}", "{}"});
+  int64_t run = log->begin_run(RunInfo{now_us(), "0.1.0", "coldlab serve", "{}", "{}", "", "", 0});
   int64_t env = log->allocate_environment_id();
   Reader reader(db.path());
   const std::string select =
@@ -287,7 +331,7 @@ TEST_CASE("environment rows go from started to ready to ended", "[log]") {
 TEST_CASE("each record() is one invocation row, with NULL for empty optionals", "[log]") {
   TempDb db;
   auto log = InvocationLog::open(db.path());
-  int64_t run = log->begin_run(RunInfo{now_us(), "0.1.0", "", "", ""});
+  int64_t run = log->begin_run(RunInfo{now_us(), "0.1.0", "", "", "", "", "", 0});
 
   InvocationRecord cold = invocation("req-cold");
   cold.attempt = 2;
@@ -414,16 +458,16 @@ TEST_CASE("open fails with the path in the message", "[log]") {
   SECTION("schema version newer than this build") {
     {
       Reader creator(db.path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-      creator.exec("PRAGMA user_version = 2");
+      creator.exec("PRAGMA user_version = 3");
     }
     try {
       InvocationLog::open(db.path());
       FAIL("open succeeded");
     } catch (const std::runtime_error& e) {
-      CHECK_THAT(e.what(), Catch::Contains(db.path().string()) && Catch::Contains("version 2"));
+      CHECK_THAT(e.what(), Catch::Contains(db.path().string()) && Catch::Contains("version 3"));
     }
     Reader reader(db.path());
-    CHECK(reader.integer("PRAGMA user_version") == 2);  // left untouched
+    CHECK(reader.integer("PRAGMA user_version") == 3);  // left untouched
     CHECK(reader.integer("SELECT COUNT(*) FROM sqlite_master") == 0);
   }
 }
