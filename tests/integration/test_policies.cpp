@@ -216,4 +216,8 @@ TEST_CASE("ping sends keep-warm requests that are logged as pings") {
   REQUIRE(invoke(c, "echo-native", "{}"));
   auto user = wait_rows(server.db(), "SELECT * FROM invocations WHERE invocation_type = 'RequestResponse'", 1);
   CHECK(user[0]["cold"] == "0");
+  // The view for users' statistics leaves the pings out.
+  auto users = query(server.db(), "SELECT * FROM user_invocations");
+  REQUIRE(users.size() == 1);
+  CHECK(users[0]["id"] == user[0]["id"]);
 }
