@@ -161,8 +161,12 @@ void Environment::on_output(std::string_view line) {
 void Environment::start(std::shared_ptr<PendingInvocation> first, bool provisioned) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    current_ = std::move(first);
-    current_is_cold_ = current_ != nullptr;
+    // A pre-warm (no `first`) may already have been assigned a request while it waited to
+    // be started: keep that one, and it is not a cold start.
+    if (first) {
+      current_ = std::move(first);
+      current_is_cold_ = true;
+    }
     provisioned_ = provisioned;
   }
   try {
