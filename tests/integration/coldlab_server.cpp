@@ -146,4 +146,23 @@ bool process_alive(pid_t pid) {
   return state != "Z";
 }
 
+httplib::Result invoke(httplib::Client& c, const std::string& function, const std::string& body) {
+  return c.Post(("/2015-03-31/functions/" + function + "/invocations").c_str(), body, "");
+}
+
+std::vector<std::optional<httplib::Response>> invoke_parallel(int port, int n, const std::string& function,
+                                                              const std::string& body) {
+  std::vector<std::optional<httplib::Response>> results(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", port);
+      c.set_read_timeout(30);
+      auto r = invoke(c, function, body);
+      if (r) results[i] = *r;
+    });
+  for (auto& t : threads) t.join();
+  return results;
+}
+
 }  // namespace coldlab::testing

@@ -3,10 +3,12 @@
 // under /usr/bin/python3) against it.
 #pragma once
 
+#include <httplib.h>
 #include <sys/types.h>
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,14 @@ struct CommandResult {
 };
 // Runs a shell command with dummy AWS credentials in the environment.
 CommandResult run(const std::string& command);
+
+// POST /2015-03-31/functions/{function}/invocations with `body`.
+httplib::Result invoke(httplib::Client& c, const std::string& function, const std::string& body);
+
+// Runs `n` invokes at once, each on its own connection. Each answer is the response, or
+// nullopt if the request failed at the HTTP level.
+std::vector<std::optional<httplib::Response>> invoke_parallel(int port, int n, const std::string& function,
+                                                              const std::string& body);
 
 // Is a process with this pid still alive (and not a zombie)?
 bool process_alive(pid_t pid);

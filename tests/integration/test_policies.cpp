@@ -13,30 +13,13 @@
 #include "coldlab_server.h"
 
 using coldlab::testing::ColdlabServer;
+using coldlab::testing::invoke;
+using coldlab::testing::invoke_parallel;
 using coldlab::testing::query;
 using coldlab::testing::wait_rows;
 using nlohmann::json;
 
 namespace {
-
-httplib::Result invoke(httplib::Client& c, const std::string& function, const std::string& body) {
-  return c.Post(("/2015-03-31/functions/" + function + "/invocations").c_str(), body, "");
-}
-
-std::vector<std::optional<httplib::Response>> invoke_parallel(int port, int n, const std::string& function,
-                                                              const std::string& body) {
-  std::vector<std::optional<httplib::Response>> results(n);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      httplib::Client c("127.0.0.1", port);
-      c.set_read_timeout(30);
-      auto r = invoke(c, function, body);
-      if (r) results[i] = *r;
-    });
-  for (auto& t : threads) t.join();
-  return results;
-}
 
 void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
 
