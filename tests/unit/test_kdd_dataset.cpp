@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kdd/dataset.h"
+#include "temp_dir.h"
 
 using Catch::Matchers::Contains;
 using coldlab::kdd::Dataset;
@@ -17,27 +18,9 @@ using coldlab::kdd::load_csv;
 using coldlab::kdd::Record;
 using coldlab::kdd::write_csv;
 
+using coldlab::testing::TempDir;
+
 namespace {
-
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "coldlab-kdd-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name, const std::string& content) const {
-    const std::string p = (path_ / name).string();
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 bool same(const Record& a, const Record& b) {
   return a.duration == b.duration && a.src_bytes == b.src_bytes && a.dst_bytes == b.dst_bytes &&

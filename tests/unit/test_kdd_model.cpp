@@ -12,6 +12,7 @@
 
 #include "kdd/model.h"
 #include "kdd/model_artifact.h"
+#include "temp_dir.h"
 
 using Catch::Matchers::Contains;
 using coldlab::kdd::Features;
@@ -21,21 +22,9 @@ using coldlab::kdd::sigmoid;
 using coldlab::kdd::write_model_zip;
 using nlohmann::json;
 
+using coldlab::testing::TempDir;
+
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "coldlab-kdd-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Awkward doubles on purpose: none is exact in decimal.
 Model sample_model() {

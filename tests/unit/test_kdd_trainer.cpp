@@ -10,6 +10,7 @@
 #include "kdd/dataset.h"
 #include "kdd/model_artifact.h"
 #include "kdd/trainer.h"
+#include "temp_dir.h"
 
 using Catch::Matchers::Contains;
 using coldlab::kdd::Confusion;
@@ -23,21 +24,9 @@ using coldlab::kdd::TrainingResult;
 using coldlab::kdd::TrainOptions;
 using nlohmann::json;
 
+using coldlab::testing::TempDir;
+
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "coldlab-kdd-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 TrainOptions options(uint64_t seed = 1999) {
   TrainOptions o;

@@ -5,38 +5,17 @@
 #include <string>
 
 #include "policy_spec.h"
+#include "policy_fixtures.h"
+#include "registry.h"
 #include "scale_out/factories.h"
 
 using namespace coldlab::policies;
+using coldlab::policies::testing::env;
+using coldlab::policies::testing::function;
 
 namespace {
 
 using Kind = Route::Kind;
-
-std::unique_ptr<ScaleOutPolicy> lambda(const std::string& text) {
-  PolicySpec spec = PolicySpec::parse(text);
-  auto policy = make_lambda(spec);
-  spec.reject_unknown();
-  return policy;
-}
-
-EnvInfo env(int64_t id, const std::string& function, int active, TimeUs last_used_us) {
-  EnvInfo e;
-  e.id = id;
-  e.function = function;
-  e.memory_mb = 128;
-  e.created_us = 0;
-  e.last_used_us = last_used_us;
-  e.active = active;
-  return e;
-}
-
-FunctionInfo function(const std::string& name, std::optional<int> reserved = std::nullopt) {
-  FunctionInfo f;
-  f.name = name;
-  f.reserved_concurrency = reserved;
-  return f;
-}
 
 // Plays the Scheduler's part: applies each route to the pool and reports starts.
 struct Host {
@@ -97,31 +76,31 @@ struct Host {
 }  // namespace
 
 TEST_CASE("lambda: name prints every parameter and round-trips", "[scale_out]") {
-  CHECK(lambda("lambda")->name() == "lambda:concurrency=1000,rate=2023,routing=mru");
-  CHECK(lambda("lambda:rate=legacy")->name() == "lambda:concurrency=1000,rate=legacy,burst=3000,routing=mru");
-  CHECK(lambda("lambda:rate=legacy,burst=500,routing=lru,concurrency=20")->name() ==
+  CHECK(make_scale_out("lambda")->name() == "lambda:concurrency=1000,rate=2023,routing=mru");
+  CHECK(make_scale_out("lambda:rate=legacy")->name() == "lambda:concurrency=1000,rate=legacy,burst=3000,routing=mru");
+  CHECK(make_scale_out("lambda:rate=legacy,burst=500,routing=lru,concurrency=20")->name() ==
         "lambda:concurrency=20,rate=legacy,burst=500,routing=lru");
-  CHECK(lambda("lambda:rate=none")->name() == "lambda:concurrency=1000,rate=none,routing=mru");
+  CHECK(make_scale_out("lambda:rate=none")->name() == "lambda:concurrency=1000,rate=none,routing=mru");
   for (const char* text : {"lambda", "lambda:rate=legacy,burst=1000", "lambda:rate=none,routing=lru"}) {
-    const std::string name = lambda(text)->name();
-    CHECK(lambda(name)->name() == name);
+    const std::string name = make_scale_out(text)->name();
+    CHECK(make_scale_out(name)->name() == name);
   }
-  CHECK(lambda("lambda")->per_environment_concurrency() == 1);
+  CHECK(make_scale_out("lambda")->per_environment_concurrency() == 1);
 }
 
 TEST_CASE("lambda: bad parameters are errors", "[scale_out]") {
-  CHECK_THROWS_AS(lambda("lambda:rate=2019"), SpecError);
-  CHECK_THROWS_AS(lambda("lambda:routing=random"), SpecError);
-  CHECK_THROWS_AS(lambda("lambda:concurrency=0"), SpecError);
-  CHECK_THROWS_AS(lambda("lambda:rate=legacy,burst=0"), SpecError);
-  CHECK_THROWS_AS(lambda("lambda:burst=3000"), SpecError);  // burst without rate=legacy
-  CHECK_THROWS_AS(lambda("lambda:rate=none,burst=500"), SpecError);
-  CHECK_THROWS_AS(lambda("lambda:ttl=10"), SpecError);
-  CHECK_NOTHROW(lambda("lambda:rate=legacy,burst=1234"));
+  CHECK_THROWS_AS(make_scale_out("lambda:rate=2019"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("lambda:routing=random"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("lambda:concurrency=0"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("lambda:rate=legacy,burst=0"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("lambda:burst=3000"), SpecError);  // burst without rate=legacy
+  CHECK_THROWS_AS(make_scale_out("lambda:rate=none,burst=500"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("lambda:ttl=10"), SpecError);
+  CHECK_NOTHROW(make_scale_out("lambda:rate=legacy,burst=1234"));
 }
 
 TEST_CASE("lambda: reuses an idle environment of the function before starting one", "[scale_out]") {
-  Host host(lambda("lambda"));
+  Host host(make_scale_out("lambda"));
   host.pool.set_function(function("f"));
   host.pool.set_function(function("g"));
   host.pool.add(env(1, "g", 0, 50));  // idle, but another function's
@@ -151,10 +130,10 @@ TEST_CASE("lambda: mru takes the most recently used idle environment and lru the
   pool.add(env(6, "f", 1, 900));  // busy
   pool.add(env(7, "g", 0, 999));  // another function
 
-  Route mru = lambda("lambda")->route("f", 0, pool, 1000);
+  Route mru = make_scale_out("lambda")->route("f", 0, pool, 1000);
   REQUIRE(mru.kind == Kind::kReuse);
   CHECK(mru.environment_id == 4);  // newest, ties to the higher id
-  Route lru = lambda("lambda:routing=lru")->route("f", 0, pool, 1000);
+  Route lru = make_scale_out("lambda:routing=lru")->route("f", 0, pool, 1000);
   REQUIRE(lru.kind == Kind::kReuse);
   CHECK(lru.environment_id == 1);  // oldest, ties to the lower id
 }
@@ -167,14 +146,14 @@ TEST_CASE("lambda: provisioned environments are used before on-demand ones", "[s
   p.provisioned = true;
   pool.add(p);
   for (const char* text : {"lambda", "lambda:routing=lru"}) {
-    Route r = lambda(text)->route("f", 0, pool, 1000);
+    Route r = make_scale_out(text)->route("f", 0, pool, 1000);
     REQUIRE(r.kind == Kind::kReuse);
     CHECK(r.environment_id == 2);
   }
 }
 
 TEST_CASE("lambda: reserved concurrency 0 throttles every request", "[scale_out]") {
-  Host host(lambda("lambda"));
+  Host host(make_scale_out("lambda"));
   host.pool.set_function(function("f", 0));
   host.pool.add(env(1, "f", 0, 0));  // even with an idle environment
   Route r = host.request("f", 10);
@@ -184,7 +163,7 @@ TEST_CASE("lambda: reserved concurrency 0 throttles every request", "[scale_out]
 }
 
 TEST_CASE("lambda: reserved concurrency 2 caps the function and only it", "[scale_out]") {
-  Host host(lambda("lambda"));
+  Host host(make_scale_out("lambda"));
   host.pool.set_function(function("f", 2));
   host.pool.set_function(function("g"));
   CHECK(host.request("f", 0).kind == Kind::kStart);  // env 1
@@ -201,7 +180,7 @@ TEST_CASE("lambda: reserved concurrency 2 caps the function and only it", "[scal
 }
 
 TEST_CASE("lambda: account concurrency without reservations", "[scale_out]") {
-  Host host(lambda("lambda:concurrency=3"));
+  Host host(make_scale_out("lambda:concurrency=3"));
   host.pool.set_function(function("a"));
   host.pool.set_function(function("b"));
   CHECK(host.request("a", 0).kind == Kind::kStart);  // env 1
@@ -219,7 +198,7 @@ TEST_CASE("lambda: account concurrency without reservations", "[scale_out]") {
 
 TEST_CASE("lambda: account concurrency with reservations", "[scale_out]") {
   // Account 5, r reserves 2: the unreserved pool is 3, shared by a and b.
-  Host host(lambda("lambda:concurrency=5"));
+  Host host(make_scale_out("lambda:concurrency=5"));
   host.pool.set_function(function("r", 2));
   host.pool.set_function(function("a"));
   host.pool.set_function(function("b"));
@@ -238,7 +217,7 @@ TEST_CASE("lambda: account concurrency with reservations", "[scale_out]") {
 }
 
 TEST_CASE("lambda: reservations at or above the account limit leave no unreserved pool", "[scale_out]") {
-  Host host(lambda("lambda:concurrency=4"));
+  Host host(make_scale_out("lambda:concurrency=4"));
   host.pool.set_function(function("r", 4));
   host.pool.set_function(function("a"));
   Route r = host.request("a", 0);
@@ -248,7 +227,7 @@ TEST_CASE("lambda: reservations at or above the account limit leave no unreserve
 }
 
 TEST_CASE("lambda: rate 2023 gives each function 1000 new environments per 10 s", "[scale_out]") {
-  Host host(lambda("lambda:concurrency=100000"));
+  Host host(make_scale_out("lambda:concurrency=100000"));
   host.pool.set_function(function("f"));
   host.pool.set_function(function("g"));
   const TimeUs t0 = 1'000 * kSecondUs;
@@ -277,7 +256,7 @@ TEST_CASE("lambda: rate 2023 gives each function 1000 new environments per 10 s"
 }
 
 TEST_CASE("lambda: rate 2023 does not bank unused rate", "[scale_out]") {
-  Host host(lambda("lambda:concurrency=100000"));
+  Host host(make_scale_out("lambda:concurrency=100000"));
   host.pool.set_function(function("f"));
   // An hour with nothing started still leaves only 1000.
   CHECK(host.starts("f", 1000, 3600 * kSecondUs) == 1000);
@@ -287,7 +266,7 @@ TEST_CASE("lambda: rate 2023 does not bank unused rate", "[scale_out]") {
 }
 
 TEST_CASE("lambda: route does not take a token and never starts with the bucket empty", "[scale_out]") {
-  Host host(lambda("lambda:concurrency=100000"));
+  Host host(make_scale_out("lambda:concurrency=100000"));
   host.pool.set_function(function("f"));
   REQUIRE(host.starts("f", 999, 0) == 999);
   // One token left: asking twice without starting leaves it there.
@@ -299,7 +278,7 @@ TEST_CASE("lambda: route does not take a token and never starts with the bucket 
 }
 
 TEST_CASE("lambda: legacy rate is one burst shared by the account then 500 per minute", "[scale_out]") {
-  Host host(lambda("lambda:concurrency=100000,rate=legacy"));
+  Host host(make_scale_out("lambda:concurrency=100000,rate=legacy"));
   host.pool.set_function(function("a"));
   host.pool.set_function(function("b"));
   const TimeUs t0 = 10 * kMinuteUs;
@@ -323,7 +302,7 @@ TEST_CASE("lambda: legacy rate is one burst shared by the account then 500 per m
 TEST_CASE("lambda: legacy burst sizes 500 1000 and 3000", "[scale_out]") {
   for (int burst : {500, 1000, 3000}) {
     CAPTURE(burst);
-    Host host(lambda("lambda:concurrency=100000,rate=legacy,burst=" + std::to_string(burst)));
+    Host host(make_scale_out("lambda:concurrency=100000,rate=legacy,burst=" + std::to_string(burst)));
     host.pool.set_function(function("a"));
     CHECK(host.starts("a", burst + 10, 0) == burst);
     host.clear();
@@ -333,14 +312,14 @@ TEST_CASE("lambda: legacy burst sizes 500 1000 and 3000", "[scale_out]") {
 }
 
 TEST_CASE("lambda: rate none starts as many as concurrency allows", "[scale_out]") {
-  Host host(lambda("lambda:concurrency=5000,rate=none"));
+  Host host(make_scale_out("lambda:concurrency=5000,rate=none"));
   host.pool.set_function(function("a"));
   CHECK(host.starts("a", 5001, 0) == 5000);
   CHECK(host.request("a", 0).reason == kConcurrentInvocationLimitExceeded);
 }
 
 TEST_CASE("lambda: limits are checked reserved then account then rate", "[scale_out]") {
-  Host host(lambda("lambda:concurrency=1000,rate=legacy,burst=2"));
+  Host host(make_scale_out("lambda:concurrency=1000,rate=legacy,burst=2"));
   host.pool.set_function(function("a"));
   host.pool.set_function(function("r", 998));  // unreserved pool: 2
   REQUIRE(host.starts("a", 2, 0) == 2);        // bucket and unreserved pool both empty

@@ -4,30 +4,16 @@
 #include <string>
 
 #include "policy_spec.h"
+#include "policy_fixtures.h"
+#include "registry.h"
 #include "scale_out/factories.h"
 
 using namespace coldlab::policies;
+using coldlab::policies::testing::env;
 
 namespace {
 
 using Kind = Route::Kind;
-
-std::unique_ptr<ScaleOutPolicy> max_instances(const std::string& text) {
-  PolicySpec spec = PolicySpec::parse(text);
-  auto policy = make_max_instances(spec);
-  spec.reject_unknown();
-  return policy;
-}
-
-EnvInfo env(int64_t id, const std::string& function, int active, TimeUs last_used_us) {
-  EnvInfo e;
-  e.id = id;
-  e.function = function;
-  e.memory_mb = 128;
-  e.last_used_us = last_used_us;
-  e.active = active;
-  return e;
-}
 
 Pool pool_of(std::initializer_list<EnvInfo> envs) {
   Pool pool;
@@ -43,20 +29,20 @@ Pool pool_of(std::initializer_list<EnvInfo> envs) {
 }  // namespace
 
 TEST_CASE("max-instances: name and parameters", "[scale_out]") {
-  auto p = max_instances("max-instances");
+  auto p = make_scale_out("max-instances");
   CHECK(p->name() == "max-instances:m=10,queue=1000,queue_timeout=30s,routing=mru");
   CHECK(p->per_environment_concurrency() == 1);
-  auto q = max_instances("max-instances:m=3,queue=0,queue_timeout=1500ms,routing=lru");
+  auto q = make_scale_out("max-instances:m=3,queue=0,queue_timeout=1500ms,routing=lru");
   CHECK(q->name() == "max-instances:m=3,queue=0,queue_timeout=1500ms,routing=lru");
-  CHECK(max_instances(q->name())->name() == q->name());
-  CHECK_THROWS_AS(max_instances("max-instances:m=0"), SpecError);
-  CHECK_THROWS_AS(max_instances("max-instances:queue=-1"), SpecError);
-  CHECK_THROWS_AS(max_instances("max-instances:queue_timeout=soon"), SpecError);
-  CHECK_THROWS_AS(max_instances("max-instances:concurrency=5"), SpecError);
+  CHECK(make_scale_out(q->name())->name() == q->name());
+  CHECK_THROWS_AS(make_scale_out("max-instances:m=0"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("max-instances:queue=-1"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("max-instances:queue_timeout=soon"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("max-instances:concurrency=5"), SpecError);
 }
 
 TEST_CASE("max-instances: starts up to m then queues with a deadline then throttles", "[scale_out]") {
-  auto policy = max_instances("max-instances:m=2,queue=2,queue_timeout=5s");
+  auto policy = make_scale_out("max-instances:m=2,queue=2,queue_timeout=5s");
   Pool pool = pool_of({});
   CHECK(policy->route("f", 0, pool, 0).kind == Kind::kStart);
   pool.add(env(1, "f", 1, 0));
@@ -84,7 +70,7 @@ TEST_CASE("max-instances: starts up to m then queues with a deadline then thrott
 }
 
 TEST_CASE("max-instances: idle environments count towards m", "[scale_out]") {
-  auto policy = max_instances("max-instances:m=2");
+  auto policy = make_scale_out("max-instances:m=2");
   Pool pool = pool_of({env(1, "f", 1, 0), env(2, "f", 0, 0), env(3, "g", 0, 0)});
   Route r = policy->route("f", 0, pool, 10);
   CHECK(r.kind == Kind::kReuse);
@@ -98,8 +84,8 @@ TEST_CASE("max-instances: idle environments count towards m", "[scale_out]") {
 
 TEST_CASE("max-instances: routing picks among idle environments", "[scale_out]") {
   Pool pool = pool_of({env(1, "f", 0, 100), env(2, "f", 0, 300), env(3, "f", 0, 200), env(4, "g", 0, 900)});
-  Route mru = max_instances("max-instances")->route("f", 0, pool, 1000);
-  Route lru = max_instances("max-instances:routing=lru")->route("f", 0, pool, 1000);
+  Route mru = make_scale_out("max-instances")->route("f", 0, pool, 1000);
+  Route lru = make_scale_out("max-instances:routing=lru")->route("f", 0, pool, 1000);
   REQUIRE(mru.kind == Kind::kReuse);
   REQUIRE(lru.kind == Kind::kReuse);
   CHECK(mru.environment_id == 2);
@@ -108,10 +94,10 @@ TEST_CASE("max-instances: routing picks among idle environments", "[scale_out]")
 
 TEST_CASE("max-instances: queue 0 throttles at once and deadlines saturate", "[scale_out]") {
   Pool pool = pool_of({env(1, "f", 1, 0)});
-  Route r = max_instances("max-instances:m=1,queue=0")->route("f", 0, pool, 0);
+  Route r = make_scale_out("max-instances:m=1,queue=0")->route("f", 0, pool, 0);
   CHECK(r.kind == Kind::kThrottle);
   CHECK(r.reason == kReservedFunctionConcurrentInvocationLimitExceeded);
-  r = max_instances("max-instances:m=1,queue_timeout=1000000h")->route("f", 0, pool, kForever - 5);
+  r = make_scale_out("max-instances:m=1,queue_timeout=1000000h")->route("f", 0, pool, kForever - 5);
   CHECK(r.kind == Kind::kQueue);
   CHECK(r.queue_deadline_us == kForever);
 }

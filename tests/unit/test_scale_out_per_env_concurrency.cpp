@@ -5,37 +5,17 @@
 #include <vector>
 
 #include "policy_spec.h"
+#include "policy_fixtures.h"
+#include "registry.h"
 #include "scale_out/factories.h"
 
 using namespace coldlab::policies;
+using coldlab::policies::testing::env;
+using coldlab::policies::testing::function;
 
 namespace {
 
 using Kind = Route::Kind;
-
-std::unique_ptr<ScaleOutPolicy> per_env(const std::string& text) {
-  PolicySpec spec = PolicySpec::parse(text);
-  auto policy = make_per_env_concurrency(spec);
-  spec.reject_unknown();
-  return policy;
-}
-
-EnvInfo env(int64_t id, const std::string& function, int active, TimeUs last_used_us) {
-  EnvInfo e;
-  e.id = id;
-  e.function = function;
-  e.memory_mb = 128;
-  e.last_used_us = last_used_us;
-  e.active = active;
-  return e;
-}
-
-FunctionInfo function(const std::string& name, std::optional<int> reserved = std::nullopt) {
-  FunctionInfo f;
-  f.name = name;
-  f.reserved_concurrency = reserved;
-  return f;
-}
 
 // Applies a route to the pool as the Scheduler would; returns the environment used, or 0.
 int64_t apply(ScaleOutPolicy& policy, Pool& pool, const std::string& fn, int64_t& next_id, TimeUs now) {
@@ -60,15 +40,15 @@ int64_t apply(ScaleOutPolicy& policy, Pool& pool, const std::string& fn, int64_t
 }  // namespace
 
 TEST_CASE("per-env-concurrency: name and parameters", "[scale_out]") {
-  auto p = per_env("per-env-concurrency");
+  auto p = make_scale_out("per-env-concurrency");
   CHECK(p->name() == "per-env-concurrency:n=4,concurrency=1000,routing=mru");
   CHECK(p->per_environment_concurrency() == 4);
-  auto q = per_env("per-env-concurrency:n=80,concurrency=50,routing=lru");
+  auto q = make_scale_out("per-env-concurrency:n=80,concurrency=50,routing=lru");
   CHECK(q->name() == "per-env-concurrency:n=80,concurrency=50,routing=lru");
   CHECK(q->per_environment_concurrency() == 80);
-  CHECK(per_env(q->name())->name() == q->name());
-  CHECK_THROWS_AS(per_env("per-env-concurrency:n=0"), SpecError);
-  CHECK_THROWS_AS(per_env("per-env-concurrency:rate=2023"), SpecError);
+  CHECK(make_scale_out(q->name())->name() == q->name());
+  CHECK_THROWS_AS(make_scale_out("per-env-concurrency:n=0"), SpecError);
+  CHECK_THROWS_AS(make_scale_out("per-env-concurrency:rate=2023"), SpecError);
 }
 
 TEST_CASE("per-env-concurrency: 9 requests on 3 idle environments with n=4 spread evenly", "[scale_out]") {
@@ -78,7 +58,7 @@ TEST_CASE("per-env-concurrency: 9 requests on 3 idle environments with n=4 sprea
            {"per-env-concurrency", {2, 3, 1, 2, 3, 1, 2, 3, 1}},
            {"per-env-concurrency:routing=lru", {1, 3, 2, 1, 3, 2, 1, 3, 2}}}) {
     CAPTURE(text);
-    auto policy = per_env(text);
+    auto policy = make_scale_out(text);
     Pool pool;
     pool.set_function(function("f"));
     pool.add(env(1, "f", 0, 100));
@@ -97,7 +77,7 @@ TEST_CASE("per-env-concurrency: 9 requests on 3 idle environments with n=4 sprea
 
 TEST_CASE("per-env-concurrency: from an empty pool a new environment starts only when all are full",
           "[scale_out]") {
-  auto policy = per_env("per-env-concurrency");
+  auto policy = make_scale_out("per-env-concurrency");
   Pool pool;
   pool.set_function(function("f"));
   int64_t next_id = 1;
@@ -107,7 +87,7 @@ TEST_CASE("per-env-concurrency: from an empty pool a new environment starts only
 }
 
 TEST_CASE("per-env-concurrency: least loaded below n and never another function's", "[scale_out]") {
-  auto policy = per_env("per-env-concurrency:n=4");
+  auto policy = make_scale_out("per-env-concurrency:n=4");
   Pool pool;
   pool.set_function(function("f"));
   pool.set_function(function("g"));
@@ -128,7 +108,7 @@ TEST_CASE("per-env-concurrency: least loaded below n and never another function'
 }
 
 TEST_CASE("per-env-concurrency: account and reserved concurrency count requests", "[scale_out]") {
-  auto policy = per_env("per-env-concurrency:n=4,concurrency=5");
+  auto policy = make_scale_out("per-env-concurrency:n=4,concurrency=5");
   Pool pool;
   pool.set_function(function("a"));
   pool.set_function(function("r", 2));

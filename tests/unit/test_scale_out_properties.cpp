@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "policy_spec.h"
+#include "policy_fixtures.h"
+#include "registry.h"
 #include "scale_out/factories.h"
 
 using namespace coldlab::policies;
@@ -23,16 +25,6 @@ using namespace coldlab::policies;
 namespace {
 
 using Kind = Route::Kind;
-
-std::unique_ptr<ScaleOutPolicy> make(const std::string& text) {
-  PolicySpec spec = PolicySpec::parse(text);
-  std::unique_ptr<ScaleOutPolicy> policy;
-  if (spec.name() == "lambda") policy = make_lambda(spec);
-  if (spec.name() == "per-env-concurrency") policy = make_per_env_concurrency(spec);
-  if (spec.name() == "max-instances") policy = make_max_instances(spec);
-  spec.reject_unknown();
-  return policy;
-}
 
 // GCRA: conforming at t unless t < tat - (capacity - 1) * interval.
 struct Gcra {
@@ -59,7 +51,7 @@ struct Counts {
 
 class Sim {
  public:
-  Sim(const std::string& spec, uint64_t seed, Mix mix) : rng_(seed), mix_(mix), policy_(make(spec)) {
+  Sim(const std::string& spec, uint64_t seed, Mix mix) : rng_(seed), mix_(mix), policy_(make_scale_out(spec)) {
     for (const auto& [name, reserved] : std::vector<std::pair<std::string, std::optional<int>>>{
              {"a", std::nullopt}, {"b", std::nullopt}, {"r", 3}, {"z", 0}}) {
       FunctionInfo f;
