@@ -2,66 +2,16 @@
 #include <catch2/catch.hpp>
 
 #include "keep_alive/keep_alive_policy.h"
+#include "keep_alive_host.h"
 #include "registry.h"
 
 using namespace coldlab::policies;
+using coldlab::policies::testing::BudgetHost;
 
 namespace {
 
 constexpr TimeUs s(double seconds) { return static_cast<TimeUs>(seconds * 1e6); }
 
-// Drives a policy the way the Scheduler does under a memory budget.
-struct Host {
-  std::unique_ptr<KeepAlivePolicy> policy;
-  Pool pool;
-  int64_t next_id = 1;
-
-  Host(const char* spec, int64_t budget_mb) : policy(make_keep_alive(spec)) { pool.set_budget_mb(budget_mb); }
-
-  // A request that needs a new environment: evicts the policy's victims to make room,
-  // then starts the environment. Returns the victims.
-  std::vector<int64_t> cold(const std::string& function, int mb, TimeUs t, int64_t* id = nullptr) {
-    std::vector<int64_t> evicted;
-    const int64_t need = pool.used_mb() + mb - pool.budget_mb();
-    if (need > 0) {
-      evicted = policy->victims(pool, need, t);
-      for (int64_t v : evicted) {
-        REQUIRE(pool.find(v));
-        REQUIRE(pool.find(v)->idle());
-        const EnvInfo gone = *pool.find(v);
-        pool.remove(v);
-        policy->on_evicted(gone, pool, t);
-      }
-    }
-    REQUIRE(pool.used_mb() + mb <= pool.budget_mb());
-    EnvInfo e;
-    e.id = next_id++;
-    e.function = function;
-    e.memory_mb = mb;
-    e.created_us = t;
-    e.last_used_us = t;
-    e.invocations = 1;
-    e.active = 1;
-    pool.add(e);
-    policy->on_start(*pool.find(e.id), true, pool, t);
-    if (id) *id = e.id;
-    return evicted;
-  }
-
-  void warm(int64_t id, TimeUs t) {
-    EnvInfo& e = *pool.find(id);
-    ++e.active;
-    ++e.invocations;
-    policy->on_start(e, false, pool, t);
-  }
-
-  void finish(int64_t id, TimeUs t) {
-    EnvInfo& e = *pool.find(id);
-    --e.active;
-    e.last_used_us = t;
-    CHECK(policy->on_idle(e, pool, t).keep_until_us == kForever);
-  }
-};
 
 using Ids = std::vector<int64_t>;
 
@@ -70,7 +20,7 @@ using Ids = std::vector<int64_t>;
 TEST_CASE("keep_alive greedy-dual: three functions, priorities and Clock by hand", "[keep_alive]") {
   // Cost = cold - warm: A 1000 ms at 128 MB, B 2500 ms at 256 MB, C 1000 ms at 512 MB.
   // Every priority below is a multiple of 1/512, so doubles hold them exactly.
-  Host h("greedy-dual", 1024);
+  BudgetHost h("greedy-dual", 1024);
   h.pool.costs().add("A", 128, true, 1100);
   h.pool.costs().add("A", 128, false, 100);
   h.pool.costs().add("B", 256, true, 2600);
@@ -80,7 +30,7 @@ TEST_CASE("keep_alive greedy-dual: three functions, priorities and Clock by hand
   CHECK(h.policy->needs_memory_budget());
   CHECK(h.policy->name() == "greedy-dual");
 
-  int64_t e1, e2, e3, e4, e5, e6, e7, e8;
+  int64_t e1 = 0, e2 = 0, e3 = 0, e4 = 0, e5 = 0, e6 = 0, e7 = 0, e8 = 0;
   CHECK(h.cold("A", 128, s(1), &e1).empty());  // Clock 0; A = 0 + 1 * 1000/128 = 7.8125
   h.finish(e1, s(1.5));
   CHECK(h.cold("B", 256, s(2), &e2).empty());  // B = 0 + 1 * 2500/256 = 9.765625
@@ -120,7 +70,7 @@ TEST_CASE("keep_alive greedy-dual: three functions, priorities and Clock by hand
 }
 
 TEST_CASE("keep_alive greedy-dual: Clock is the last victim's priority", "[keep_alive]") {
-  Host h("greedy-dual", 640);
+  BudgetHost h("greedy-dual", 640);
   h.pool.costs().add("A", 128, true, 1100);
   h.pool.costs().add("A", 128, false, 100);  // A: 1000/128 = 7.8125
   h.pool.costs().add("B", 128, true, 2100);
@@ -129,7 +79,7 @@ TEST_CASE("keep_alive greedy-dual: Clock is the last victim's priority", "[keep_
   h.pool.costs().add("G", 128, false, 100);  // G: 11520/128 = 90
   h.pool.costs().add("D", 256, true, 10100);
   h.pool.costs().add("D", 256, false, 100);  // D: 10000/256 = 39.0625
-  int64_t a, b, g, d, x;
+  int64_t a = 0, b = 0, g = 0, d = 0, x = 0;
   h.cold("A", 128, s(1), &a);
   h.finish(a, s(1));
   h.cold("B", 128, s(2), &b);
@@ -153,8 +103,8 @@ TEST_CASE("keep_alive greedy-dual: Clock is the last victim's priority", "[keep_
 }
 
 TEST_CASE("keep_alive greedy-dual: never names a busy environment", "[keep_alive]") {
-  Host h("greedy-dual", 256);
-  int64_t a, b;
+  BudgetHost h("greedy-dual", 256);
+  int64_t a = 0, b = 0;
   h.cold("A", 128, s(1), &a);  // no costs known: priority Clock + 0, the lowest
   h.cold("B", 128, s(2), &b);
   h.finish(b, s(3));
@@ -164,11 +114,11 @@ TEST_CASE("keep_alive greedy-dual: never names a busy environment", "[keep_alive
 
 TEST_CASE("keep_alive greedy-dual: cost falls back to the cold time until a warm one is seen",
           "[keep_alive]") {
-  Host h("greedy-dual", 1024);
+  BudgetHost h("greedy-dual", 1024);
   h.pool.costs().add("A", 128, true, 500);   // cold only: Cost 500 -> 3.90625
   h.pool.costs().add("B", 128, true, 1300);  // cold and warm: Cost 1300 - 100 = 1200 -> 9.375
   h.pool.costs().add("B", 128, false, 100);
-  int64_t a, b, c;
+  int64_t a = 0, b = 0, c = 0;
   h.cold("A", 128, s(1), &a);
   h.finish(a, s(1));
   h.cold("B", 128, s(2), &b);
@@ -184,7 +134,7 @@ TEST_CASE("keep_alive greedy-dual: cost falls back to the cold time until a warm
 }
 
 TEST_CASE("keep_alive freq: Clock + Freq x Cost, size ignored", "[keep_alive]") {
-  Host h("freq", 1024);
+  BudgetHost h("freq", 1024);
   CHECK(h.policy->name() == "freq");
   h.pool.costs().add("A", 128, true, 1100);
   h.pool.costs().add("A", 128, false, 100);  // 1000
@@ -192,7 +142,7 @@ TEST_CASE("keep_alive freq: Clock + Freq x Cost, size ignored", "[keep_alive]") 
   h.pool.costs().add("B", 256, false, 100);  // 2500
   h.pool.costs().add("C", 512, true, 1200);
   h.pool.costs().add("C", 512, false, 200);  // 1000
-  int64_t a, b, c, c2;
+  int64_t a = 0, b = 0, c = 0, c2 = 0;
   h.cold("A", 128, s(1), &a);
   h.finish(a, s(1));
   h.cold("B", 256, s(2), &b);
@@ -212,9 +162,9 @@ TEST_CASE("keep_alive freq: Clock + Freq x Cost, size ignored", "[keep_alive]") 
 }
 
 TEST_CASE("keep_alive size: Clock + Freq / Size, cost ignored", "[keep_alive]") {
-  Host h("size", 1024);
+  BudgetHost h("size", 1024);
   CHECK(h.policy->name() == "size");
-  int64_t a, b, c, b2;
+  int64_t a = 0, b = 0, c = 0, b2 = 0;
   h.cold("A", 128, s(1), &a);  // 1/128 = 0.0078125
   h.finish(a, s(1));
   h.cold("B", 256, s(2), &b);  // 1/256 = 0.00390625

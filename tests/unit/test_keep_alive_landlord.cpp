@@ -2,60 +2,23 @@
 #include <catch2/catch.hpp>
 
 #include "keep_alive/keep_alive_policy.h"
+#include "keep_alive_host.h"
 #include "registry.h"
 
 using namespace coldlab::policies;
+using coldlab::policies::testing::BudgetHost;
 
 namespace {
 
 constexpr TimeUs s(int64_t seconds) { return seconds * kSecondUs; }
 using Ids = std::vector<int64_t>;
 
-struct Host {
-  std::unique_ptr<KeepAlivePolicy> policy = make_keep_alive("landlord");
-  Pool pool;
-  int64_t next_id = 1;
-
-  explicit Host(int64_t budget_mb) { pool.set_budget_mb(budget_mb); }
-
-  // A request on a new environment that runs and goes idle at `t`. Returns the victims.
-  Ids cold_and_idle(const std::string& function, int mb, TimeUs t, int64_t* id) {
-    Ids evicted;
-    const int64_t need = pool.used_mb() + mb - pool.budget_mb();
-    if (need > 0) {
-      evicted = policy->victims(pool, need, t);
-      for (int64_t v : evicted) {
-        REQUIRE(pool.find(v));
-        REQUIRE(pool.find(v)->idle());
-        const EnvInfo gone = *pool.find(v);
-        pool.remove(v);
-        policy->on_evicted(gone, pool, t);
-      }
-    }
-    REQUIRE(pool.used_mb() + mb <= pool.budget_mb());
-    EnvInfo e;
-    e.id = next_id++;
-    e.function = function;
-    e.memory_mb = mb;
-    e.created_us = t;
-    e.last_used_us = t;
-    e.invocations = 1;
-    e.active = 1;
-    pool.add(e);
-    policy->on_start(*pool.find(e.id), true, pool, t);
-    pool.find(e.id)->active = 0;
-    CHECK(policy->on_idle(*pool.find(e.id), pool, t).keep_until_us == kForever);
-    *id = e.id;
-    return evicted;
-  }
-};
-
 }  // namespace
 
 TEST_CASE("keep_alive landlord: rent is charged to every idle environment", "[keep_alive]") {
   // Credit = warm time: A 100 ms / 128 MB, B 400 / 256, C 1024 / 512, D 3000 / 300,
   // E 64 / 64. Every number below is exact in binary.
-  Host h(896);
+  BudgetHost h("landlord", 896);
   h.pool.costs().add("A", 128, false, 100);
   h.pool.costs().add("B", 256, false, 400);
   h.pool.costs().add("C", 512, false, 1024);
@@ -64,7 +27,7 @@ TEST_CASE("keep_alive landlord: rent is charged to every idle environment", "[ke
   CHECK(h.policy->name() == "landlord");
   CHECK(h.policy->needs_memory_budget());
 
-  int64_t a, b, c, a2, d, e;
+  int64_t a = 0, b = 0, c = 0, a2 = 0, d = 0, e = 0;
   h.cold_and_idle("A", 128, s(1), &a);
   h.cold_and_idle("B", 256, s(2), &b);
   h.cold_and_idle("C", 512, s(3), &c);
@@ -83,8 +46,8 @@ TEST_CASE("keep_alive landlord: rent is charged to every idle environment", "[ke
 }
 
 TEST_CASE("keep_alive landlord: never names a busy environment", "[keep_alive]") {
-  Host h(1024);
-  int64_t a, b;
+  BudgetHost h("landlord", 1024);
+  int64_t a = 0, b = 0;
   h.cold_and_idle("A", 128, s(1), &a);  // no warm time known: credit 0, the first victim
   h.cold_and_idle("B", 128, s(2), &b);
   h.pool.find(a)->active = 1;
@@ -93,10 +56,10 @@ TEST_CASE("keep_alive landlord: never names a busy environment", "[keep_alive]")
 }
 
 TEST_CASE("keep_alive landlord: an answer the Scheduler does not use charges no rent", "[keep_alive]") {
-  Host h(1024);
+  BudgetHost h("landlord", 1024);
   h.pool.costs().add("A", 128, false, 128);  // ratio 1
   h.pool.costs().add("B", 128, false, 256);  // ratio 2
-  int64_t a, b, c;
+  int64_t a = 0, b = 0, c = 0;
   h.cold_and_idle("A", 128, s(1), &a);
   h.cold_and_idle("B", 128, s(2), &b);
   // Asked and not acted on (e.g. the request was placed otherwise): no rent.
