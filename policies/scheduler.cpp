@@ -58,7 +58,7 @@ Scheduler::Admission Scheduler::place(const std::string& function, const Route& 
                                function + " to environment " + std::to_string(route.environment_id) +
                                ", which cannot take it");
       }
-      keep_until_.erase(env->id);
+      clear_keep_until(env->id);
       ++env->active;
       ++env->invocations;
       keep_alive_->on_start(*env, false, pool_, now);
@@ -123,7 +123,7 @@ void Scheduler::evict(int64_t id, const std::string& reason, TimeUs now) {
   if (!found || !found->idle()) return;  // never a busy one, whoever asks
   const EnvInfo env = *found;
   pool_.remove(id);
-  keep_until_.erase(id);
+  clear_keep_until(id);
   work_.evict.push_back({id, reason});
   keep_alive_->on_evicted(env, pool_, now);
 }
@@ -138,7 +138,7 @@ void Scheduler::finished(int64_t environment_id, bool reusable, bool cold, doubl
   if (!reusable) {
     const EnvInfo gone = *env;
     pool_.remove(environment_id);
-    keep_until_.erase(environment_id);
+    clear_keep_until(environment_id);
     // The host stops it; eviction here would only tell it twice.
     keep_alive_->on_evicted(gone, pool_, now);
     serve_queue(function, now);
@@ -158,8 +158,21 @@ void Scheduler::becomes_idle(EnvInfo& env, TimeUs now) {
   if (d.keep_until_us <= now) {
     evict(id, "idle", now);
   } else {
-    keep_until_[id] = d.keep_until_us;
+    set_keep_until(id, d.keep_until_us);
   }
+}
+
+void Scheduler::set_keep_until(int64_t id, TimeUs t) {
+  clear_keep_until(id);
+  keep_until_[id] = t;
+  deadlines_.emplace(t, id);
+}
+
+void Scheduler::clear_keep_until(int64_t id) {
+  auto it = keep_until_.find(id);
+  if (it == keep_until_.end()) return;
+  deadlines_.erase({it->second, id});
+  keep_until_.erase(it);
 }
 
 void Scheduler::removed(int64_t environment_id, TimeUs now) {
@@ -167,7 +180,7 @@ void Scheduler::removed(int64_t environment_id, TimeUs now) {
   if (!found) return;
   const EnvInfo env = *found;
   pool_.remove(environment_id);
-  keep_until_.erase(environment_id);
+  clear_keep_until(environment_id);
   keep_alive_->on_evicted(env, pool_, now);
   serve_queue(env.function, now);
 }
@@ -207,17 +220,18 @@ void Scheduler::start_prewarm(const Prewarm& p, TimeUs now) {
     env.last_used_us = now;
     env.provisioned = p.provisioned;
     pool_.add(env);
-    if (p.keep_until_us != kForever) keep_until_[env.id] = p.keep_until_us;
+    if (p.keep_until_us != kForever) set_keep_until(env.id, p.keep_until_us);
     work_.start.push_back({env.id, p.function, f->memory_mb, p.provisioned});
   }
 }
 
 Scheduler::Work Scheduler::take_work(TimeUs now) {
   // Idle deadlines that passed.
-  std::vector<int64_t> expired;
-  for (const auto& [id, until] : keep_until_)
-    if (until <= now) expired.push_back(id);
-  for (int64_t id : expired) evict(id, "idle", now);
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const int64_t id = deadlines_.begin()->second;
+    clear_keep_until(id);  // also when evict() finds it busy: a deadline is used once
+    evict(id, "idle", now);
+  }
 
   // Pre-warms that are due.
   while (!prewarms_.empty() && prewarms_.begin()->first <= now) {
@@ -260,7 +274,7 @@ Scheduler::Work Scheduler::take_work(TimeUs now) {
 
 TimeUs Scheduler::next_deadline() const {
   TimeUs t = keep_alive_->next_tick();
-  for (const auto& [id, until] : keep_until_) t = std::min(t, until);
+  if (!deadlines_.empty()) t = std::min(t, deadlines_.begin()->first);
   if (!prewarms_.empty()) t = std::min(t, prewarms_.begin()->first);
   for (const auto& [f, queue] : queues_)
     if (!queue.empty()) t = std::min(t, queue.front().deadline);

@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -130,13 +131,18 @@ class Scheduler {
   void becomes_idle(EnvInfo& env, TimeUs now);
   void serve_queue(const std::string& function, TimeUs now);
   void start_prewarm(const Prewarm& p, TimeUs now);
+  void set_keep_until(int64_t id, TimeUs t);
+  void clear_keep_until(int64_t id);
 
   Options options_;
   std::unique_ptr<KeepAlivePolicy> keep_alive_;
   std::unique_ptr<ScaleOutPolicy> scale_out_;
   IdSource next_id_;
   Pool pool_;
-  std::map<int64_t, TimeUs> keep_until_;  // idle environments' deadlines
+  // Idle environments' deadlines, by environment and in time order: take_work() and
+  // next_deadline() run on every event, so they must not scan every environment.
+  std::map<int64_t, TimeUs> keep_until_;
+  std::set<std::pair<TimeUs, int64_t>> deadlines_;
   std::multimap<TimeUs, Prewarm> prewarms_;
   std::map<std::string, std::deque<Ticket>> queues_;
   int64_t next_ticket_ = 1;
