@@ -17,7 +17,10 @@
 namespace coldlab::log {
 namespace {
 
-constexpr int kSchemaVersion = 2;  // 2: runs.keep_alive, scale_out, memory_budget_mb
+// 2: runs.keep_alive, scale_out, memory_budget_mb.
+// 3: runs.clock, wall_ms, kind, experiment_id, scenario, label, parameters_json, status,
+//    warnings; the requests table.
+constexpr int kSchemaVersion = 3;
 
 // Every statement is idempotent so that opening an existing database of this version is a no-op.
 constexpr const char* kSchema = R"sql(
@@ -31,7 +34,16 @@ CREATE TABLE IF NOT EXISTS runs (
   config_json TEXT,
   keep_alive TEXT,
   scale_out TEXT,
-  memory_budget_mb INTEGER
+  memory_budget_mb INTEGER,
+  clock TEXT,
+  wall_ms REAL,
+  kind TEXT,
+  experiment_id INTEGER,
+  scenario TEXT,
+  label TEXT,
+  parameters_json TEXT,
+  status TEXT,
+  warnings TEXT
 );
 CREATE TABLE IF NOT EXISTS environments (
   id INTEGER PRIMARY KEY,
@@ -70,6 +82,30 @@ CREATE TABLE IF NOT EXISTS invocations (
   response_bytes INTEGER,
   latency_us INTEGER
 );
+CREATE TABLE IF NOT EXISTS requests (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  request_id TEXT,
+  stage INTEGER NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('open','closed')),
+  user_id INTEGER,
+  iteration INTEGER,
+  label TEXT,
+  function TEXT NOT NULL,
+  users INTEGER,
+  scheduled_at_us INTEGER NOT NULL,
+  sent_at_us INTEGER NOT NULL,
+  answered_at_us INTEGER,
+  latency_us INTEGER,
+  network_delay_us INTEGER,
+  http_status INTEGER,
+  function_error TEXT,
+  error TEXT,
+  cold INTEGER CHECK (cold IN (0,1)),
+  init_ms REAL,
+  response_bytes INTEGER
+);
+CREATE INDEX IF NOT EXISTS requests_run_id ON requests(run_id);
 CREATE INDEX IF NOT EXISTS invocations_run_id ON invocations(run_id);
 CREATE INDEX IF NOT EXISTS invocations_request_id ON invocations(request_id);
 CREATE INDEX IF NOT EXISTS invocations_function_memory ON invocations(function, memory_mb);
@@ -81,8 +117,13 @@ CREATE VIEW IF NOT EXISTS user_invocations AS
 
 constexpr const char* kInsertRun =
     "INSERT INTO runs (started_at_us, coldlab_version, command_line, host_json, config_json, "
-    "keep_alive, scale_out, memory_budget_mb) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr const char* kEndRun = "UPDATE runs SET ended_at_us = ? WHERE id = ?";
+    "keep_alive, scale_out, memory_budget_mb, clock, kind, experiment_id, scenario, label, "
+    "parameters_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// An experiment's first run is its own experiment.
+constexpr const char* kRunStartsExperiment =
+    "UPDATE runs SET experiment_id = id WHERE id = ? AND kind = 'experiment' AND experiment_id IS NULL";
+constexpr const char* kEndRun =
+    "UPDATE runs SET ended_at_us = ?, wall_ms = ?, status = ?, warnings = ? WHERE id = ?";
 constexpr const char* kInsertEnvironment =
     "INSERT INTO environments (id, run_id, function, memory_mb, runtime, pid, spawned_at_us) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -95,6 +136,11 @@ constexpr const char* kInsertInvocation =
     "environment_id, cold, invocation_type, started_at_us, init_ms, duration_ms, billed_ms, "
     "max_memory_mb, status, error_type, request_bytes, response_bytes, latency_us) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kInsertRequest =
+    "INSERT INTO requests (run_id, request_id, stage, mode, user_id, iteration, label, function, "
+    "users, scheduled_at_us, sent_at_us, answered_at_us, latency_us, network_delay_us, http_status, "
+    "function_error, error, cold, init_ms, response_bytes) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 int64_t now_epoch_us() {
   using namespace std::chrono;
@@ -157,7 +203,8 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-using Row = std::variant<EnvironmentStarted, EnvironmentReady, EnvironmentEnded, InvocationRecord>;
+using Row = std::variant<EnvironmentStarted, EnvironmentReady, EnvironmentEnded, InvocationRecord,
+                         RequestRecord>;
 
 class SqliteInvocationLog final : public InvocationLog {
  public:
@@ -165,13 +212,19 @@ class SqliteInvocationLog final : public InvocationLog {
   ~SqliteInvocationLog() override;
 
   int64_t begin_run(const RunInfo& run) override;
-  void end_run(int64_t run_id, int64_t ended_at_us) override;
+  void end_run(int64_t run_id, int64_t ended_at_us) override {
+    RunEnd end;
+    end.ended_at_us = ended_at_us;
+    end_run(run_id, end);
+  }
+  void end_run(int64_t run_id, const RunEnd& end) override;
   int64_t allocate_environment_id() override { return next_environment_id_.fetch_add(1); }
 
   void record(const EnvironmentStarted& e) override { enqueue(Row(e)); }
   void record(const EnvironmentReady& e) override { enqueue(Row(e)); }
   void record(const EnvironmentEnded& e) override { enqueue(Row(e)); }
   void record(const InvocationRecord& r) override { enqueue(Row(r)); }
+  void record(const RequestRecord& r) override { enqueue(Row(r)); }
 
   void flush() override;
 
@@ -194,6 +247,7 @@ class SqliteInvocationLog final : public InvocationLog {
   void write(const EnvironmentReady& e);
   void write(const EnvironmentEnded& e);
   void write(const InvocationRecord& r);
+  void write(const RequestRecord& r);
   void check_update(const std::optional<std::string>& error, const char* what, int64_t id);
   void report(const std::string& what) const;  // stderr: background errors must not crash serve
 
@@ -204,8 +258,8 @@ class SqliteInvocationLog final : public InvocationLog {
   // synchronous run statements must not interleave inside one BEGIN/COMMIT.
   std::mutex db_mu_;
   sqlite3* db_ = nullptr;
-  Statement insert_run_, end_run_, insert_environment_, environment_ready_,
-      environment_ended_, insert_invocation_;
+  Statement insert_run_, run_starts_experiment_, end_run_, insert_environment_, environment_ready_,
+      environment_ended_, insert_invocation_, insert_request_;
 
   std::atomic<int64_t> next_environment_id_{1};
 
@@ -271,11 +325,13 @@ SqliteInvocationLog::~SqliteInvocationLog() {
   work_cv_.notify_one();
   writer_.join();
   insert_run_ = Statement();
+  run_starts_experiment_ = Statement();
   end_run_ = Statement();
   insert_environment_ = Statement();
   environment_ready_ = Statement();
   environment_ended_ = Statement();
   insert_invocation_ = Statement();
+  insert_request_ = Statement();
   sqlite3_close(db_);
 }
 
@@ -353,6 +409,13 @@ void SqliteInvocationLog::apply_schema() {
       exec("ALTER TABLE runs ADD COLUMN scale_out TEXT");
       exec("ALTER TABLE runs ADD COLUMN memory_budget_mb INTEGER");
     }
+    // Version 1 and 2 files gain the runs columns of version 3 (requests is created above).
+    if (old_version == 1 || old_version == 2) {
+      for (const char* column : {"clock TEXT", "wall_ms REAL", "kind TEXT", "experiment_id INTEGER",
+                                 "scenario TEXT", "label TEXT", "parameters_json TEXT", "status TEXT",
+                                 "warnings TEXT"})
+        exec(("ALTER TABLE runs ADD COLUMN " + std::string(column)).c_str());
+    }
     exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
     exec("COMMIT");
   } catch (...) {
@@ -364,11 +427,13 @@ void SqliteInvocationLog::apply_schema() {
 void SqliteInvocationLog::prepare_statements() {
   try {
     insert_run_ = Statement(db_, kInsertRun);
+    run_starts_experiment_ = Statement(db_, kRunStartsExperiment);
     end_run_ = Statement(db_, kEndRun);
     insert_environment_ = Statement(db_, kInsertEnvironment);
     environment_ready_ = Statement(db_, kEnvironmentReady);
     environment_ended_ = Statement(db_, kEnvironmentEnded);
     insert_invocation_ = Statement(db_, kInsertInvocation);
+    insert_request_ = Statement(db_, kInsertRequest);
   } catch (const std::exception& e) {
     fail(e.what());
   }
@@ -389,21 +454,32 @@ int64_t SqliteInvocationLog::begin_run(const RunInfo& run) {
     s.bind_text_or_null(6, run.keep_alive);
     s.bind_text_or_null(7, run.scale_out);
     if (run.memory_budget_mb > 0) s.bind(8, run.memory_budget_mb); else s.bind_null(8);
+    s.bind_text_or_null(9, run.clock);
+    s.bind_text_or_null(10, run.kind);
+    if (run.kind == "experiment") s.bind_id_or_null(11, run.experiment_id); else s.bind_null(11);
+    s.bind_text_or_null(12, run.scenario);
+    s.bind_text_or_null(13, run.label);
+    s.bind_text_or_null(14, run.parameters_json);
     if (auto error = s.run()) fail("cannot insert the run: " + *error);
     id = sqlite3_last_insert_rowid(db_);
+    run_starts_experiment_.bind(1, id);
+    if (auto error = run_starts_experiment_.run()) fail("cannot insert the run: " + *error);
   }
   std::lock_guard lock(mu_);
   open_run_ = id;
   return id;
 }
 
-void SqliteInvocationLog::end_run(int64_t run_id, int64_t ended_at_us) {
+void SqliteInvocationLog::end_run(int64_t run_id, const RunEnd& end) {
   flush();  // so a reader that sees ended_at_us also sees every row of the run
   {
     std::lock_guard db_lock(db_mu_);
     Statement& s = end_run_;
-    s.bind(1, ended_at_us);
-    s.bind(2, run_id);
+    s.bind(1, end.ended_at_us);
+    if (end.wall_ms >= 0) s.bind(2, end.wall_ms); else s.bind_null(2);
+    s.bind_text_or_null(3, end.status);
+    s.bind_text_or_null(4, end.warnings);
+    s.bind(5, run_id);
     if (auto error = s.run()) fail("cannot end run " + std::to_string(run_id) + ": " + *error);
     if (sqlite3_changes(db_) == 0) fail("no run with id " + std::to_string(run_id));
   }
@@ -552,6 +628,32 @@ void SqliteInvocationLog::write(const InvocationRecord& r) {
   if (auto error = s.run()) {
     report("cannot insert invocation " + r.request_id + " (status '" + r.status + "'): " + *error);
   }
+}
+
+void SqliteInvocationLog::write(const RequestRecord& r) {
+  Statement& s = insert_request_;
+  s.bind_id_or_null(1, r.run_id);
+  s.bind_text_or_null(2, r.request_id);
+  s.bind(3, r.stage);
+  const std::string mode = r.open_loop ? "open" : "closed";
+  s.bind(4, mode);
+  if (r.user_id > 0) s.bind(5, r.user_id); else s.bind_null(5);
+  s.bind(6, r.iteration);
+  s.bind_text_or_null(7, r.label);
+  s.bind(8, r.function);
+  s.bind(9, r.users);
+  s.bind(10, r.scheduled_at_us);
+  s.bind(11, r.sent_at_us);
+  s.bind_optional(12, r.answered_at_us);
+  s.bind_optional(13, r.latency_us);
+  s.bind(14, r.network_delay_us);
+  s.bind_optional(15, r.http_status);
+  s.bind_text_or_null(16, r.function_error);
+  s.bind_text_or_null(17, r.error);
+  if (r.cold) s.bind(18, *r.cold ? 1 : 0); else s.bind_null(18);
+  s.bind_optional(19, r.init_ms);
+  s.bind(20, r.response_bytes);
+  if (auto error = s.run()) report("cannot insert request " + r.request_id + ": " + *error);
 }
 
 void SqliteInvocationLog::report(const std::string& what) const {

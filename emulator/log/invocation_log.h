@@ -27,7 +27,7 @@
 
 namespace coldlab::log {
 
-// One row of `runs`: one `coldlab serve` (or, later, one experiment).
+// One row of `runs`: one `coldlab serve`, or one combination of a `coldlab run` experiment.
 struct RunInfo {
   int64_t started_at_us = 0;      // epoch microseconds
   std::string coldlab_version;
@@ -37,6 +37,47 @@ struct RunInfo {
   std::string keep_alive;         // the keep-alive policy's name with its parameters
   std::string scale_out;          // the scale-out policy's name with its parameters
   int64_t memory_budget_mb = 0;   // 0: none (stored as NULL)
+  // Schema 3:
+  std::string clock = "real";     // "real" or "virtual": what every _at_us of the run is
+  std::string kind = "serve";     // "serve" or "experiment"
+  // Experiments: the runs of one `coldlab run` share the id of its first run; 0 for the
+  // first one (it gets its own id). Ignored for other kinds (stored as NULL).
+  int64_t experiment_id = 0;
+  std::string scenario;           // the scenario file
+  std::string label;              // the combination, e.g. "python 512 MB"
+  std::string parameters_json;    // the combination's parameters, JSON
+};
+
+// How a run ended (schema 3).
+struct RunEnd {
+  int64_t ended_at_us = 0;        // on the run's clock
+  double wall_ms = -1;            // real time the run took; < 0: not known (NULL)
+  std::string status = "completed";  // "completed", "interrupted" or "failed"
+  std::string warnings;           // e.g. the driver fell behind its schedule; empty: none
+};
+
+// One request a load driver sent (`coldlab run`), as its client saw it (schema 3).
+struct RequestRecord {
+  int64_t run_id = 0;
+  std::string request_id;         // x-amzn-RequestId of the answer; empty if none came
+  int stage = 0;                  // 0-based index of the execution entry
+  bool open_loop = false;         // sent on a schedule (at:), not by a closed-loop user
+  int user_id = 0;                // closed loop: 1-based user; open loop: 0 (NULL)
+  int64_t iteration = 0;          // closed loop: the user's scenario loop; open: index in `at`
+  std::string label;
+  std::string function;
+  int users = 0;                  // users active when it was sent
+  int64_t scheduled_at_us = 0;    // when the schedule wanted it sent
+  int64_t sent_at_us = 0;
+  std::optional<int64_t> answered_at_us;  // empty: no answer (transport error)
+  std::optional<int64_t> latency_us;      // client-side, network delay included
+  int64_t network_delay_us = 0;   // the network model's share of latency_us
+  std::optional<int> http_status;
+  std::string function_error;     // X-Amz-Function-Error, e.g. "Unhandled"
+  std::string error;              // transport error, or the error type of a refused request
+  std::optional<bool> cold;       // from the REPORT line of the answer's log tail
+  std::optional<double> init_ms;  // its Init Duration, on cold starts
+  int64_t response_bytes = 0;
 };
 
 // An execution environment was spawned (its process started).
@@ -120,6 +161,8 @@ class InvocationLog {
   // ended_at_us also sees every row of the run). Throws std::runtime_error on failure or
   // if no run has that id.
   virtual void end_run(int64_t run_id, int64_t ended_at_us) = 0;
+  // The same, with how the run ended (status, wall time, warnings).
+  virtual void end_run(int64_t run_id, const RunEnd& end) = 0;
 
   // Unique across the whole database (also across runs): ids continue after the largest one
   // stored when open() ran. Assumes one coldlab process writes the file at a time.
@@ -130,6 +173,7 @@ class InvocationLog {
   virtual void record(const EnvironmentReady& e) = 0;
   virtual void record(const EnvironmentEnded& e) = 0;
   virtual void record(const InvocationRecord& r) = 0;
+  virtual void record(const RequestRecord& r) = 0;
 
   // Blocks until every row queued before the call is committed (or, if SQLite failed,
   // reported on stderr: flush never waits for rows that cannot be written).

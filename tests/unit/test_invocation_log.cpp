@@ -52,6 +52,15 @@ class TempDb {
   fs::path path_;
 };
 
+RunInfo run_info(int64_t started_at_us, const std::string& command_line) {
+  RunInfo info;
+  info.started_at_us = started_at_us;
+  info.coldlab_version = "0.1.0";
+  info.command_line = command_line;
+  if (!command_line.empty()) info.host_json = info.config_json = "{}";
+  return info;
+}
+
 // An independent connection, as a report script would open.
 class Reader {
  public:
@@ -173,7 +182,8 @@ TEST_CASE("open creates the documented schema", "[log]") {
   CHECK(reader.columns("runs") ==
         std::vector<std::string>{"id", "started_at_us", "ended_at_us", "coldlab_version",
                                  "command_line", "host_json", "config_json", "keep_alive", "scale_out",
-                                 "memory_budget_mb"});
+                                 "memory_budget_mb", "clock", "wall_ms", "kind", "experiment_id",
+                                 "scenario", "label", "parameters_json", "status", "warnings"});
   CHECK(reader.columns("environments") ==
         std::vector<std::string>{"id", "run_id", "function", "memory_mb", "runtime", "pid",
                                  "spawned_at_us", "ready_at_us", "init_ms", "ended_at_us",
@@ -184,7 +194,12 @@ TEST_CASE("open creates the documented schema", "[log]") {
                                  "started_at_us", "init_ms", "duration_ms", "billed_ms",
                                  "max_memory_mb", "status", "error_type", "request_bytes",
                                  "response_bytes", "latency_us"});
-  CHECK(reader.integer("PRAGMA user_version") == 2);
+  CHECK(reader.columns("requests") ==
+        std::vector<std::string>{"id", "run_id", "request_id", "stage", "mode", "user_id", "iteration",
+                                 "label", "function", "users", "scheduled_at_us", "sent_at_us",
+                                 "answered_at_us", "latency_us", "network_delay_us", "http_status",
+                                 "function_error", "error", "cold", "init_ms", "response_bytes"});
+  CHECK(reader.integer("PRAGMA user_version") == 3);
   CHECK(reader.row("PRAGMA journal_mode")[0] == "wal");
 
   std::set<std::string> indexed;  // "table(col,col)" for every explicit index
@@ -197,7 +212,8 @@ TEST_CASE("open creates the documented schema", "[log]") {
     indexed.insert(*index[0] + "(" + columns + ")");
   }
   CHECK(indexed == std::set<std::string>{"invocations(run_id)", "invocations(request_id)",
-                                         "invocations(function,memory_mb)", "environments(run_id)"});
+                                         "invocations(function,memory_mb)", "environments(run_id)",
+                                         "requests(run_id)"});
 }
 
 TEST_CASE("reopening an existing database appends to it", "[log]") {
@@ -271,7 +287,110 @@ TEST_CASE("a version 1 database gains the policy columns and keeps its rows", "[
   Reader reader(db.path());
   CHECK(reader.row("SELECT command_line, keep_alive FROM runs WHERE id = 1") == Row{"old run", std::nullopt});
   CHECK(reader.row("SELECT keep_alive FROM runs WHERE id = " + std::to_string(run)) == Row{"none"});
-  CHECK(reader.row("PRAGMA user_version") == Row{"2"});
+  CHECK(reader.row("PRAGMA user_version") == Row{"3"});
+}
+
+TEST_CASE("a version 2 database gains the experiment columns and the requests table", "[log]") {
+  TempDb db;
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    const char* v2 =
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at_us INTEGER NOT NULL, ended_at_us INTEGER, "
+        "coldlab_version TEXT, command_line TEXT, host_json TEXT, config_json TEXT, keep_alive TEXT, "
+        "scale_out TEXT, memory_budget_mb INTEGER);"
+        "INSERT INTO runs (started_at_us, command_line, keep_alive) VALUES (1, 'v2 run', 'fixed:ttl=10m');"
+        "PRAGMA user_version = 2;";
+    REQUIRE(sqlite3_exec(raw, v2, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto log = InvocationLog::open(db.path());
+  RunInfo info;
+  info.started_at_us = 2;
+  info.clock = "virtual";
+  info.kind = "experiment";
+  info.label = "python 512 MB";
+  const int64_t run = log->begin_run(info);
+  Reader reader(db.path());
+  CHECK(reader.row("SELECT command_line, keep_alive, clock, kind FROM runs WHERE id = 1") ==
+        Row{"v2 run", "fixed:ttl=10m", std::nullopt, std::nullopt});
+  CHECK(reader.row("SELECT clock, kind, label, experiment_id FROM runs WHERE id = " + std::to_string(run)) ==
+        Row{"virtual", "experiment", "python 512 MB", std::to_string(run)});
+  CHECK(reader.integer("SELECT COUNT(*) FROM requests") == 0);
+  CHECK(reader.row("PRAGMA user_version") == Row{"3"});
+}
+
+TEST_CASE("an experiment's runs share the id of its first run; serve runs have none", "[log]") {
+  TempDb db;
+  auto log = InvocationLog::open(db.path());
+  RunInfo serve;
+  serve.started_at_us = 1;
+  const int64_t serve_run = log->begin_run(serve);
+  RunInfo first;
+  first.started_at_us = 2;
+  first.kind = "experiment";
+  const int64_t first_run = log->begin_run(first);
+  RunInfo second = first;
+  second.experiment_id = first_run;
+  const int64_t second_run = log->begin_run(second);
+  RunEnd end;
+  end.ended_at_us = 9;
+  end.wall_ms = 12.5;
+  end.status = "interrupted";
+  end.warnings = "fell behind";
+  log->end_run(second_run, end);
+  log->end_run(serve_run, 3);
+  Reader reader(db.path());
+  CHECK(reader.row("SELECT kind, experiment_id, clock, status FROM runs WHERE id = " + std::to_string(serve_run)) ==
+        Row{"serve", std::nullopt, "real", "completed"});
+  CHECK(reader.row("SELECT experiment_id FROM runs WHERE id = " + std::to_string(first_run)) ==
+        Row{std::to_string(first_run)});
+  CHECK(reader.row("SELECT experiment_id, ended_at_us, wall_ms, status, warnings FROM runs WHERE id = " +
+                   std::to_string(second_run)) ==
+        Row{std::to_string(first_run), "9", "12.5", "interrupted", "fell behind"});
+}
+
+TEST_CASE("a driver's requests are stored with NULL for what is not known", "[log]") {
+  TempDb db;
+  auto log = InvocationLog::open(db.path());
+  RunInfo info;
+  info.kind = "experiment";
+  const int64_t run = log->begin_run(info);
+  RequestRecord answered;
+  answered.run_id = run;
+  answered.request_id = "r-1";
+  answered.stage = 1;
+  answered.user_id = 3;
+  answered.iteration = 7;
+  answered.label = "predict";
+  answered.function = "kdd-python";
+  answered.users = 6;
+  answered.scheduled_at_us = 100;
+  answered.sent_at_us = 101;
+  answered.answered_at_us = 250;
+  answered.latency_us = 149;
+  answered.http_status = 200;
+  answered.cold = true;
+  answered.init_ms = 12.5;
+  answered.response_bytes = 40;
+  RequestRecord lost;
+  lost.run_id = run;
+  lost.open_loop = true;
+  lost.iteration = 4;
+  lost.function = "kdd-java";
+  lost.scheduled_at_us = 200;
+  lost.sent_at_us = 200;
+  lost.error = "Connection refused";
+  log->record(answered);
+  log->record(lost);
+  log->flush();
+  Reader reader(db.path());
+  CHECK(reader.rows("SELECT request_id, stage, mode, user_id, iteration, users, answered_at_us, latency_us, "
+                    "http_status, function_error, error, cold, init_ms FROM requests ORDER BY id") ==
+        std::vector<Row>{{"r-1", "1", "closed", "3", "7", "6", "250", "149", "200", std::nullopt, std::nullopt,
+                          "1", "12.5"},
+                         {std::nullopt, "0", "open", std::nullopt, "4", "0", std::nullopt, std::nullopt,
+                          std::nullopt, std::nullopt, "Connection refused", std::nullopt, std::nullopt}});
 }
 
 TEST_CASE("the destructor ends a run that was begun and not ended", "[log]") {
@@ -280,7 +399,7 @@ TEST_CASE("the destructor ends a run that was begun and not ended", "[log]") {
   int64_t run = 0;
   {
     auto log = InvocationLog::open(db.path());
-    run = log->begin_run(RunInfo{before, "0.1.0", "", "", "", "", "", 0});
+    run = log->begin_run(run_info(before, ""));
   }
   const int64_t after = now_us();
   Reader reader(db.path());
@@ -293,7 +412,7 @@ TEST_CASE("the destructor ends a run that was begun and not ended", "[log]") {
 TEST_CASE("environment rows go from started to ready to ended", "[log]") {
   TempDb db;
   auto log = InvocationLog::open(db.path());
-  int64_t run = log->begin_run(RunInfo{now_us(), "0.1.0", "coldlab serve", "{}", "{}", "", "", 0});
+  int64_t run = log->begin_run(run_info(now_us(), "coldlab serve"));
   int64_t env = log->allocate_environment_id();
   Reader reader(db.path());
   const std::string select =
@@ -331,7 +450,7 @@ TEST_CASE("environment rows go from started to ready to ended", "[log]") {
 TEST_CASE("each record() is one invocation row, with NULL for empty optionals", "[log]") {
   TempDb db;
   auto log = InvocationLog::open(db.path());
-  int64_t run = log->begin_run(RunInfo{now_us(), "0.1.0", "", "", "", "", "", 0});
+  int64_t run = log->begin_run(run_info(now_us(), ""));
 
   InvocationRecord cold = invocation("req-cold");
   cold.attempt = 2;
@@ -458,16 +577,16 @@ TEST_CASE("open fails with the path in the message", "[log]") {
   SECTION("schema version newer than this build") {
     {
       Reader creator(db.path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-      creator.exec("PRAGMA user_version = 3");
+      creator.exec("PRAGMA user_version = 4");
     }
     try {
       InvocationLog::open(db.path());
       FAIL("open succeeded");
     } catch (const std::runtime_error& e) {
-      CHECK_THAT(e.what(), Catch::Contains(db.path().string()) && Catch::Contains("version 3"));
+      CHECK_THAT(e.what(), Catch::Contains(db.path().string()) && Catch::Contains("version 4"));
     }
     Reader reader(db.path());
-    CHECK(reader.integer("PRAGMA user_version") == 3);  // left untouched
+    CHECK(reader.integer("PRAGMA user_version") == 4);  // left untouched
     CHECK(reader.integer("SELECT COUNT(*) FROM sqlite_master") == 0);
   }
 }
