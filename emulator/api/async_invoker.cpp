@@ -10,7 +10,13 @@ AsyncInvoker::AsyncInvoker(Options options, core::Dispatcher& dispatcher, core::
 AsyncInvoker::~AsyncInvoker() { shutdown(); }
 
 void AsyncInvoker::submit(core::InvokeRequest request) {
-  workers_.enqueue([this, request = std::move(request)]() mutable { run(std::move(request), 0); });
+  // An accepted event is activity until its attempt has run: a virtual clock must not skip
+  // past it while it waits for a worker.
+  auto queued = std::make_shared<core::Clock::Hold>(timers_.clock().hold());
+  workers_.enqueue([this, queued, request = std::move(request)]() mutable {
+    run(std::move(request), 0);
+    queued->reset();
+  });
 }
 
 void AsyncInvoker::run(core::InvokeRequest request, int throttles) {
@@ -49,7 +55,11 @@ void AsyncInvoker::later(core::InvokeRequest request, int throttles, int64_t del
     if (it == waiting_.end()) return;
     auto req = std::move(it->second.second);
     waiting_.erase(it);
-    workers_.enqueue([this, req = std::move(req), throttles]() mutable { run(std::move(req), throttles); });
+    auto queued = std::make_shared<core::Clock::Hold>(timers_.clock().hold());
+    workers_.enqueue([this, queued, req = std::move(req), throttles]() mutable {
+      run(std::move(req), throttles);
+      queued->reset();
+    });
   });
   waiting_.emplace(key, std::make_pair(id, std::move(request)));
 }

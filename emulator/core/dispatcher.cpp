@@ -53,6 +53,8 @@ std::string Dispatcher::scale_out_name() const {
 }
 
 InvokeOutcome Dispatcher::invoke(const InvokeRequest& request) {
+  // From arrival to the logged answer, queued or running, the invocation is activity.
+  const Clock::Hold active = services_.clock->hold();
   InvokeOutcome outcome;
   auto function = registry_.find(request.function);
   if (!function) {
@@ -249,7 +251,7 @@ void Dispatcher::run_work_locked() {
     all_.emplace(s.environment_id, env);
     {
       std::lock_guard<std::mutex> wlock(worker_mu_);
-      tasks_.push_back({env, "", s.provisioned});
+      tasks_.push_back({env, "", s.provisioned, services_.clock->hold()});
     }
     worker_cv_.notify_all();
   }
@@ -271,7 +273,7 @@ void Dispatcher::run_work_locked() {
   if (!work.ping.empty()) {
     {
       std::lock_guard<std::mutex> plock(ping_mu_);
-      for (auto& f : work.ping) pings_.push_back(f);
+      for (auto& f : work.ping) pings_.emplace_back(f, services_.clock->hold());
     }
     ping_cv_.notify_all();
   }
@@ -297,7 +299,7 @@ void Dispatcher::retire_locked(std::shared_ptr<Environment> env, const std::stri
   if (all_.erase(env->id()) == 0) return;  // already on its way out
   {
     std::lock_guard<std::mutex> lock(worker_mu_);
-    tasks_.push_back({env, reason, false});
+    tasks_.push_back({env, reason, false, services_.clock->hold()});
   }
   worker_cv_.notify_all();
 }
@@ -392,6 +394,7 @@ void Dispatcher::worker_loop() {
       task.env->stop(task.stop_reason);
     }
     task.env.reset();
+    task.hold.reset();
     lock.lock();
     --worker_busy_;
     worker_cv_.notify_all();
@@ -404,7 +407,8 @@ void Dispatcher::pinger_loop() {
   for (;;) {
     ping_cv_.wait(lock, [this] { return ping_quit_ || !pings_.empty(); });
     if (ping_quit_) return;
-    const std::string function = std::move(pings_.front());
+    const std::string function = std::move(pings_.front().first);
+    Clock::Hold queued = std::move(pings_.front().second);
     pings_.pop_front();
     lock.unlock();
     InvokeRequest r;
@@ -415,6 +419,7 @@ void Dispatcher::pinger_loop() {
     r.received_us = services_.clock->now_us();
     r.request_bytes = static_cast<int64_t>(r.payload.size());
     invoke(r);
+    queued.reset();
     lock.lock();
   }
 }

@@ -145,10 +145,13 @@ class Dispatcher : public EnvironmentListener {
 
   // Stopping an environment blocks (its server must drain), and both stopping and
   // starting may be triggered from an environment's own threads, so one thread does it.
+  // Each queued task holds the clock: a virtual clock must not skip time while a start or
+  // stop is pending.
   struct Task {
     std::shared_ptr<Environment> env;
     std::string stop_reason;  // empty: start it (a pre-warm)
     bool provisioned = false;
+    Clock::Hold hold;
   };
   std::mutex worker_mu_;
   std::condition_variable worker_cv_;
@@ -160,7 +163,7 @@ class Dispatcher : public EnvironmentListener {
   // Keep-warm requests run on their own thread: each blocks for a whole invocation.
   std::mutex ping_mu_;
   std::condition_variable ping_cv_;
-  std::deque<std::string> pings_;
+  std::deque<std::pair<std::string, Clock::Hold>> pings_;
   bool ping_quit_ = false;
   std::thread pinger_;
 };

@@ -1,10 +1,21 @@
 #include "core/timer_queue.h"
 
+#include <limits>
+
 namespace coldlab::core {
 
-TimerQueue::TimerQueue(Clock& clock) : clock_(clock), thread_([this] { loop(); }) {}
+TimerQueue::TimerQueue(Clock& clock) : clock_(clock) {
+  // Taking mu_ before notifying closes the window between the loop's look at the clock
+  // and its wait: the wake-up cannot fall into it.
+  clock_subscription_ = clock_.subscribe([this] {
+    { std::lock_guard<std::mutex> lock(mu_); }
+    cv_.notify_all();
+  });
+  thread_ = std::thread([this] { loop(); });
+}
 
 TimerQueue::~TimerQueue() {
+  clock_.unsubscribe(clock_subscription_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -25,6 +36,11 @@ TimerQueue::TimerId TimerQueue::schedule(int64_t deadline_us, std::function<void
   return id;
 }
 
+int64_t TimerQueue::next_deadline() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return timers_.empty() ? std::numeric_limits<int64_t>::max() : timers_.begin()->first.first;
+}
+
 bool TimerQueue::cancel(TimerId id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = deadline_of_.find(id);
@@ -42,7 +58,7 @@ void TimerQueue::loop() {
       continue;
     }
     auto first = timers_.begin();
-    if (clock_.now_us() < first->first.first) {
+    if (!clock_.try_jump_to(first->first.first)) {
       clock_.wait_until(lock, cv_, first->first.first);
       continue;
     }

@@ -1,5 +1,9 @@
 // One thread that runs callbacks when the Clock reaches their deadlines. Every timeout
-// in the emulator is a timer here, so a virtual clock only has to drive this one queue.
+// in the emulator is a timer here, so a virtual clock only has to drive this one queue:
+// when the next timer is not yet due, the queue asks the clock to jump to it
+// (Clock::try_jump_to), which a virtual clock does when nothing is active. Timers therefore
+// fire in deadline order, each at its own virtual instant, and a callback that starts
+// activity (takes a Hold) before it returns keeps the clock from skipping past what follows.
 //
 // Callbacks run on the timer thread, one at a time, and must be short: anything slow
 // (killing a process, stopping a server) is handed to another thread.
@@ -37,11 +41,15 @@ class TimerQueue {
 
   Clock& clock() { return clock_; }
 
+  // The earliest pending deadline, or INT64_MAX if there is none.
+  int64_t next_deadline() const;
+
  private:
   void loop();
 
   Clock& clock_;
-  std::mutex mu_;
+  uint64_t clock_subscription_ = 0;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   // Ordered by (deadline, id) so timers with equal deadlines run in schedule order.
   std::map<std::pair<int64_t, TimerId>, std::function<void()>> timers_;

@@ -30,6 +30,7 @@ class ManualClock : public Clock {
     cv.wait_for(lock, 2ms);
   }
   void set(int64_t t_us) { now_.store(t_us); }
+  std::string name() const override { return "manual"; }
 
  private:
   std::atomic<int64_t> now_;
