@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -78,6 +80,30 @@ std::vector<pid_t> read_pids(const fs::path& procs) {
   return pids;
 }
 
+// Never throws, unlike fs::exists (which may, e.g. on EACCES): used in constructors that
+// already hold descriptors.
+bool file_exists(const fs::path& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+void kill_each(const std::vector<fs::path>& dirs) {
+  for (const auto& d : dirs)
+    for (pid_t p : read_pids(d / "cgroup.procs")) ::kill(p, SIGKILL);
+}
+
+// Polls `done` with short sleeps (100 us, doubling up to 10 ms) until it holds or
+// kFreezeWait has passed; returns whether it held. Freezing takes the kernel from
+// microseconds (a few idle tasks) to milliseconds (many, or busy ones).
+template <class Done>
+bool wait_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kFreezeWait;
+  std::chrono::microseconds pause{100};
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(10));
+  }
+}
+
 // SIGKILL everything listed in each cgroup.procs until they are all empty (bounded: a
 // process may fork while we kill). Returns true if the groups ended up empty.
 bool kill_members(const std::vector<fs::path>& dirs) {
@@ -124,15 +150,55 @@ std::vector<fs::path> subgroups(const fs::path& dir) {
   return out;
 }
 
+// Frozen groups, v1 and v2 alike, are killed first and thawed second. A frozen task keeps
+// the pending SIGKILL and, once thawed, acts on it on its way back to user mode, before it
+// executes one more instruction of its own; thawing first would let every process run (its
+// own code, timers, writes) until the signal arrives. On v1 a SIGKILLed frozen task does not
+// die until thawed; on v2 it does, but the group is thawed anyway, so removal does not wait
+// and the group is left usable. The thaw is not waited for: kill_members() waits for the
+// group to be empty, which is what matters (and catches a child forked while the group was
+// only freezing).
+
 // v2: cgroup.kill (kernel >= 5.14) kills the whole group at once; then make sure.
 void kill_v2_group(const fs::path& dir) {
+  const bool frozen = read_int(dir / "cgroup.freeze") != 0;
   if (fs::exists(dir / "cgroup.kill")) {
     try {
       write_file(dir / "cgroup.kill", "1");
     } catch (...) {
     }
   }
+  if (frozen) {
+    kill_each({dir});  // without cgroup.kill (5.2 <= kernel < 5.14)
+    try {
+      write_file(dir / "cgroup.freeze", "0");
+    } catch (...) {
+    }
+  }
   kill_members({dir});
+}
+
+std::string trimmed(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\n");
+  return b == std::string::npos ? "" : s.substr(b, s.find_last_not_of(" \t\n") - b + 1);
+}
+
+// v1: "THAWED", "FREEZING" or "FROZEN"; "" when there is no such group.
+std::string freezer_state(const fs::path& freezer_dir) { return trimmed(read_file(freezer_dir / "freezer.state")); }
+
+// v1: the group's directories in each hierarchy (`freezer_dir` among them, or empty).
+void kill_v1_group(const std::vector<fs::path>& dirs, const fs::path& freezer_dir) {
+  if (!freezer_dir.empty()) {
+    const std::string state = freezer_state(freezer_dir);
+    if (state == "FROZEN" || state == "FREEZING") {
+      kill_each(dirs);
+      try {
+        write_file(freezer_dir / "freezer.state", "THAWED");
+      } catch (...) {
+      }
+    }
+  }
+  kill_members(dirs);
 }
 
 std::vector<int> open_join_fds(const std::vector<fs::path>& dirs) {
@@ -164,7 +230,8 @@ void remove_group_dir(const fs::path& dir) {
 
 class GroupV2 : public Group {
  public:
-  GroupV2(fs::path dir) : dir_(std::move(dir)), fds_(open_join_fds({dir_})) {}
+  GroupV2(fs::path dir)
+      : dir_(std::move(dir)), fds_(open_join_fds({dir_})), can_freeze_(file_exists(dir_ / "cgroup.freeze")) {}
   ~GroupV2() override {
     for (int f : fds_) ::close(f);
     kill_all();
@@ -173,14 +240,33 @@ class GroupV2 : public Group {
   const std::vector<int>& join_fds() const override { return fds_; }
   int64_t peak_memory_bytes() const override { return read_int(dir_ / "memory.peak"); }
   int64_t oom_kills() const override { return read_keyed(dir_ / "memory.events", "oom_kill"); }
-  void kill_all() override { kill_v2_group(dir_); }
+  void kill_all() override {
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    kill_v2_group(dir_);
+  }
   void set_cpu_quota(int64_t quota_us) override {
     write_file(dir_ / "cpu.max", (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) + " 100000");
+  }
+  bool can_freeze() const override { return can_freeze_; }
+  void freeze() override {
+    if (!can_freeze_) return;
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    write_file(dir_ / "cgroup.freeze", "1");
+    wait_until([&] { return read_keyed(dir_ / "cgroup.events", "frozen") == 1; });
+  }
+  void thaw() override {
+    if (!can_freeze_) return;
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    if (read_int(dir_ / "cgroup.freeze") == 0) return;
+    write_file(dir_ / "cgroup.freeze", "0");
+    wait_until([&] { return read_keyed(dir_ / "cgroup.events", "frozen") == 0; });
   }
 
  private:
   fs::path dir_;
   std::vector<int> fds_;
+  bool can_freeze_;
+  std::mutex freeze_mu_;  // freeze(), thaw() and kill_all() one at a time
 };
 
 class CgroupsV2 : public Cgroups {
@@ -197,7 +283,12 @@ class CgroupsV2 : public Cgroups {
     }
     enable_controllers(run_dir_);
   }
-  std::string describe() const override { return "cgroup v2 (" + (root_ / parent_).string() + ")"; }
+  std::string describe() const override {
+    return "cgroup v2 (" + (root_ / parent_).string() +
+           (can_freeze() ? ", freezer: cgroup.freeze)" : ", no freezer)");
+  }
+  // cgroup.freeze is in every non-root group since Linux 5.2, so the run's group tells.
+  bool can_freeze() const override { return fs::exists(run_dir_ / "cgroup.freeze"); }
   std::string version() const override { return "v2"; }
 
   std::unique_ptr<Group> create(int64_t id, const Limits& limits) override {
@@ -255,9 +346,11 @@ std::mutex& libcgroup_mutex() {
 
 class GroupV1 : public Group {
  public:
-  GroupV1(std::string name, fs::path memory_dir, fs::path cpu_dir)
+  // `freezer_dir`: the group in the freezer hierarchy, or empty without a freezer.
+  GroupV1(std::string name, fs::path memory_dir, fs::path cpu_dir, fs::path freezer_dir)
       : name_(std::move(name)), memory_(std::move(memory_dir)), cpu_(std::move(cpu_dir)),
-        fds_(open_join_fds({memory_, cpu_})) {}
+        freezer_(std::move(freezer_dir)), dirs_(hierarchy_dirs()), fds_(open_join_fds(dirs_)),
+        can_freeze_(!freezer_.empty() && file_exists(freezer_ / "freezer.state")) {}
   ~GroupV1() override {
     for (int f : fds_) ::close(f);
     kill_all();
@@ -266,51 +359,88 @@ class GroupV1 : public Group {
     if (cg) {
       cgroup_add_controller(cg, "memory");
       cgroup_add_controller(cg, "cpu");
+      if (!freezer_.empty()) cgroup_add_controller(cg, "freezer");
       cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_EMPTY_ONLY);
       cgroup_free(&cg);
     }
     // EMPTY_ONLY returns 0 even when it left a directory; make sure.
-    for (const auto& d : {memory_, cpu_})
+    for (const auto& d : dirs_)
       if (::access(d.c_str(), F_OK) == 0) ::rmdir(d.c_str());
   }
   const std::vector<int>& join_fds() const override { return fds_; }
   int64_t peak_memory_bytes() const override { return read_int(memory_ / "memory.max_usage_in_bytes"); }
   int64_t oom_kills() const override { return read_keyed(memory_ / "memory.oom_control", "oom_kill"); }
-  void kill_all() override { kill_members({memory_, cpu_}); }
+  void kill_all() override {
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    kill_v1_group(dirs_, freezer_);
+  }
   void set_cpu_quota(int64_t quota_us) override { write_file(cpu_ / "cpu.cfs_quota_us", std::to_string(quota_us)); }
+  bool can_freeze() const override { return can_freeze_; }
+  // FROZEN passes through FREEZING: the kernel marks the tasks and they stop as they
+  // notice; reading freezer.state is what makes the kernel check them all again.
+  void freeze() override {
+    if (!can_freeze_) return;
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    write_file(freezer_ / "freezer.state", "FROZEN");
+    wait_until([&] { return freezer_state(freezer_) == "FROZEN"; });
+  }
+  void thaw() override {
+    if (!can_freeze_) return;
+    std::lock_guard<std::mutex> lock(freeze_mu_);
+    if (freezer_state(freezer_) == "THAWED") return;
+    write_file(freezer_ / "freezer.state", "THAWED");
+    wait_until([&] { return freezer_state(freezer_) == "THAWED"; });
+  }
 
  private:
+  std::vector<fs::path> hierarchy_dirs() const {
+    std::vector<fs::path> dirs{memory_, cpu_};
+    if (!freezer_.empty()) dirs.push_back(freezer_);
+    return dirs;
+  }
+
   std::string name_;
-  fs::path memory_, cpu_;
+  fs::path memory_, cpu_, freezer_;
+  std::vector<fs::path> dirs_;
   std::vector<int> fds_;
+  bool can_freeze_;
+  std::mutex freeze_mu_;  // freeze(), thaw() and kill_all() one at a time
 };
 
 class CgroupsV1 : public Cgroups {
  public:
-  CgroupsV1(fs::path root, fs::path parent) : root_(std::move(root)), parent_(std::move(parent)) {
+  // `freezer`: whether groups are also made in the freezer hierarchy, <root>/freezer.
+  CgroupsV1(fs::path root, fs::path parent, bool freezer)
+      : root_(std::move(root)), parent_(std::move(parent)), freezer_(freezer) {
     run_ = parent_ / ("run-" + std::to_string(::getpid()));
+    hierarchies_ = {"memory", "cpu"};
+    if (freezer_) hierarchies_.push_back("freezer");
   }
   ~CgroupsV1() override {
-    for (const char* c : {"memory", "cpu"}) {
+    for (const auto& c : hierarchies_) {
       ::rmdir((root_ / c / run_).c_str());
       ::rmdir((root_ / c / parent_).c_str());  // fails, as it should, while another emulator uses it
     }
   }
+  bool can_freeze() const override { return freezer_; }
   std::string describe() const override {
-    return "cgroup v1 (memory: " + (root_ / "memory" / parent_).string() + ", cpu: " + (root_ / "cpu" / parent_).string() + ")";
+    return "cgroup v1 (memory: " + (root_ / "memory" / parent_).string() + ", cpu: " + (root_ / "cpu" / parent_).string() +
+           (freezer_ ? ", freezer: " + (root_ / "freezer" / parent_).string() : std::string(", no freezer")) + ")";
   }
   std::string version() const override { return "v1"; }
 
   std::unique_ptr<Group> create(int64_t id, const Limits& limits) override {
     const std::string name = (run_ / ("env-" + std::to_string(id))).string();
     const fs::path memory_dir = root_ / "memory" / name, cpu_dir = root_ / "cpu" / name;
+    const fs::path freezer_dir = freezer_ ? root_ / "freezer" / name : fs::path();
     {
       std::lock_guard<std::mutex> lock(libcgroup_mutex());
       struct cgroup* cg = cgroup_new_cgroup(name.c_str());
       if (!cg) throw std::runtime_error("libcgroup: cannot describe group " + name);
       auto* mem = cgroup_add_controller(cg, "memory");
       auto* cpu = cgroup_add_controller(cg, "cpu");
-      int rc = (!mem || !cpu) ? ECGFAIL : 0;
+      auto* freezer = freezer_ ? cgroup_add_controller(cg, "freezer") : nullptr;
+      int rc = (!mem || !cpu || (freezer_ && !freezer)) ? ECGFAIL : 0;
       // Order matters: memsw may not be set below limit_in_bytes.
       if (!rc) rc = cgroup_add_value_int64(mem, "memory.limit_in_bytes", limits.memory_bytes);
       if (!rc && fs::exists(root_ / "memory" / "memory.memsw.limit_in_bytes"))
@@ -322,32 +452,56 @@ class CgroupsV1 : public Cgroups {
       if (rc) {
         ::rmdir(memory_dir.c_str());
         ::rmdir(cpu_dir.c_str());
+        if (freezer_) ::rmdir(freezer_dir.c_str());
         throw std::runtime_error("libcgroup: cannot create " + name + " (error " + std::to_string(rc) + ")");
       }
     }
-    return std::make_unique<GroupV1>(name, memory_dir, cpu_dir);
+    return std::make_unique<GroupV1>(name, memory_dir, cpu_dir, freezer_dir);
   }
 
+  // A run's groups may be in some hierarchies only (a create that failed half-way, a
+  // freezer mounted since): every hierarchy is looked at.
   int remove_stale() override {
     int removed = 0;
-    for (const auto& run : stale_runs(root_ / "memory" / parent_)) {
-      const auto name = run.filename();
-      for (const auto& env : subgroups(run)) {
-        const auto rel = parent_ / name / env.filename();
-        kill_members({root_ / "memory" / rel, root_ / "cpu" / rel});
-        ::rmdir((root_ / "memory" / rel).c_str());
-        ::rmdir((root_ / "cpu" / rel).c_str());
+    std::set<fs::path> runs;
+    for (const auto& c : hierarchies_)
+      for (const auto& run : stale_runs(root_ / c / parent_)) runs.insert(run.filename());
+    for (const auto& name : runs) {
+      std::set<fs::path> envs;
+      for (const auto& c : hierarchies_)
+        for (const auto& env : subgroups(root_ / c / parent_ / name)) envs.insert(env.filename());
+      for (const auto& env : envs) {
+        const auto rel = parent_ / name / env;
+        std::vector<fs::path> dirs;
+        for (const auto& c : hierarchies_) dirs.push_back(root_ / c / rel);
+        // Left frozen by the emulator that is gone: killed, then thawed (see kill_v1_group).
+        kill_v1_group(dirs, freezer_ ? root_ / "freezer" / rel : fs::path());
+        for (const auto& d : dirs) ::rmdir(d.c_str());
         ++removed;
       }
-      ::rmdir((root_ / "memory" / parent_ / name).c_str());
-      ::rmdir((root_ / "cpu" / parent_ / name).c_str());
+      for (const auto& c : hierarchies_) ::rmdir((root_ / c / parent_ / name).c_str());
     }
     return removed;
   }
 
  private:
   fs::path root_, parent_, run_;
+  bool freezer_;
+  std::vector<std::string> hierarchies_;
 };
+
+// Whether the v1 freezer hierarchy can be used: mounted at <root>/freezer (where libcgroup,
+// which creates the groups, also finds it) and writable.
+bool v1_freezer_usable(const fs::path& root) {
+  const fs::path dir = root / "freezer";
+  if (!fs::exists(dir / "cgroup.procs") || ::access(dir.c_str(), W_OK) != 0) return false;
+  char* mount = nullptr;
+  if (cgroup_get_subsys_mount_point("freezer", &mount) != 0 || !mount) return false;
+  std::error_code ec;
+  const bool same = fs::equivalent(mount, dir, ec);
+  std::free(mount);
+  return same && !ec;
+}
 
 }  // namespace
 
@@ -375,8 +529,16 @@ std::unique_ptr<Cgroups> Cgroups::open(const fs::path& root, const std::string& 
         *why_not = "libcgroup cannot initialise (error " + std::to_string(rc) + ")";
         return nullptr;
       }
-      for (const char* c : {"memory", "cpu"}) fs::create_directories(root / c / parent / ("run-" + std::to_string(::getpid())));
-      return std::make_unique<CgroupsV1>(root, parent);
+      const fs::path run = fs::path(parent) / ("run-" + std::to_string(::getpid()));
+      for (const char* c : {"memory", "cpu"}) fs::create_directories(root / c / run);
+      // Without a freezer everything else works; freeze() and thaw() then do nothing.
+      bool freezer = v1_freezer_usable(root);
+      if (freezer) {
+        std::error_code ec;
+        fs::create_directories(root / "freezer" / run, ec);
+        freezer = fs::is_directory(root / "freezer" / run, ec);
+      }
+      return std::make_unique<CgroupsV1>(root, parent, freezer);
     }
     *why_not = "no cgroup memory and cpu controllers under " + root.string();
   } catch (const std::exception& e) {

@@ -8,13 +8,17 @@
 //   peak memory   memory.max_usage_in_bytes              memory.peak
 //   OOM kills     memory.oom_control: oom_kill           memory.events: oom_kill
 //   kill all      SIGKILL each pid in cgroup.procs       cgroup.kill (else each pid)
+//   freeze/thaw   freezer.state = FROZEN / THAWED        cgroup.freeze = 1 / 0, cgroup.events
+//                 (freezer hierarchy, if mounted)        "frozen 1" / "frozen 0"
 //
-// Groups live at <root>/<parent>/run-<emulator pid>/env-<id>, so several emulators can
-// share a machine, and groups left by an emulator that was killed are recognisable.
+// Groups live at <root>/<parent>/run-<emulator pid>/env-<id> (on v1 in the memory, cpu and,
+// when it is mounted, freezer hierarchies), so several emulators can share a machine, and
+// groups left by an emulator that was killed are recognisable.
 //
 // Thread-safety: Cgroups::create() and the Group methods may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -32,7 +36,11 @@ struct Limits {
 // Lambda's model: 1,769 MB = one vCPU, at most 6 vCPUs, and never more than `host_cpus`.
 Limits lambda_limits(int memory_mb, unsigned host_cpus);
 
-// One environment's group. Destroying it kills whatever is left in it and removes it.
+// How long freeze() and thaw() wait for the kernel to report the new state.
+inline constexpr std::chrono::milliseconds kFreezeWait{1000};
+
+// One environment's group. Destroying it kills whatever is left in it (frozen or not) and
+// removes it.
 class Group {
  public:
   virtual ~Group() = default;
@@ -43,10 +51,28 @@ class Group {
   virtual int64_t peak_memory_bytes() const = 0;
   // How many times the kernel's OOM killer struck in this group so far.
   virtual int64_t oom_kills() const = 0;
-  // SIGKILL to every process in the group, not only the first.
+  // SIGKILL to every process in the group, not only the first. Works on a frozen group too,
+  // without letting it run user code first; the group is left thawed (and empty), so a
+  // new process may join it.
   virtual void kill_all() = 0;
   // Changes the CPU quota (-1: unlimited), e.g. to let Init run unthrottled.
   virtual void set_cpu_quota(int64_t quota_us) = 0;
+
+  // Whether freeze() and thaw() do anything: v1 when the freezer hierarchy is mounted and
+  // the group was created in it, v2 when the group has cgroup.freeze (Linux >= 5.2).
+  virtual bool can_freeze() const = 0;
+  // Stops every process of the group (they stay stopped, using no CPU, until thaw()) and
+  // returns once the kernel reports the group frozen, or after kFreezeWait without
+  // throwing: a group that cannot freeze in time (a task in uninterruptible sleep, say)
+  // must not hang the emulator; it is then left freezing (the kernel keeps trying), and
+  // thaw() or kill_all() still undo it. No-op when !can_freeze(). Throws
+  // std::runtime_error only when the freezer's file cannot be written.
+  virtual void freeze() = 0;
+  // The reverse: returns once the kernel reports the group thawed, or after kFreezeWait.
+  // No-op when !can_freeze() or the group is not frozen (nor freezing). Throws as freeze().
+  // freeze(), thaw() and kill_all() of one group are serialised: kill_all() may wait for a
+  // freeze() in progress, at most kFreezeWait.
+  virtual void thaw() = 0;
 };
 
 class Cgroups {
@@ -59,15 +85,18 @@ class Cgroups {
   static std::unique_ptr<Cgroups> open(const std::filesystem::path& root, const std::string& parent,
                                        std::string* why_not);
 
-  // E.g. "cgroup v1 (memory: /sys/fs/cgroup/memory/coldlab, cpu: /sys/fs/cgroup/cpu/coldlab)".
+  // E.g. "cgroup v1 (memory: /sys/fs/cgroup/memory/coldlab, cpu: /sys/fs/cgroup/cpu/coldlab,
+  // freezer: /sys/fs/cgroup/freezer/coldlab)"; "no freezer" when there is none.
   virtual std::string describe() const = 0;
   virtual std::string version() const = 0;  // "v1" or "v2"
+  // Whether the groups create() makes can be frozen (Group::can_freeze).
+  virtual bool can_freeze() const = 0;
 
   // Creates the group for environment `id` with `limits`. Throws std::runtime_error.
   virtual std::unique_ptr<Group> create(int64_t id, const Limits& limits) = 0;
 
-  // Finds groups left by emulators that are no longer running, kills their processes and
-  // removes them. Returns how many environment groups were removed.
+  // Finds groups left by emulators that are no longer running, kills their processes (frozen
+  // ones too) and removes them. Returns how many environment groups were removed.
   virtual int remove_stale() = 0;
 };
 

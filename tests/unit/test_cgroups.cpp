@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 namespace fs = std::filesystem;
 using coldlab::isolation::Cgroups;
+using coldlab::isolation::kFreezeWait;
 using coldlab::isolation::lambda_limits;
 
 namespace {
@@ -28,7 +30,8 @@ void put(const fs::path& p, const std::string& text) {
 }
 
 // What a v2 kernel shows: the root with its controllers, and (since a plain folder does
-// not grow interface files by itself) the files of the groups coldlab will make.
+// not grow interface files by itself) the files of the groups coldlab will make. Nothing
+// updates cgroup.events here: a test writes "frozen 1" itself to play the kernel.
 struct FakeV2 {
   fs::path root;
   fs::path run;
@@ -41,12 +44,23 @@ struct FakeV2 {
     run = root / "coldlab" / ("run-" + std::to_string(getpid()));
     put(run / "cgroup.subtree_control", "");
     const auto env = run / "env-7";
-    for (auto f : {"memory.max", "memory.swap.max", "cpu.max", "cgroup.procs", "cgroup.kill"}) put(env / f, "");
+    for (auto f : {"memory.max", "memory.swap.max", "cpu.max", "cgroup.procs", "cgroup.kill", "cgroup.freeze"})
+      put(env / f, "");
     put(env / "memory.peak", "201326592\n");
     put(env / "memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n");
+    events(false);
   }
   ~FakeV2() { fs::remove_all(root); }
+  fs::path env() const { return run / "env-7"; }
+  // What the kernel would say after a freeze or a thaw.
+  void events(bool frozen) const { put(env() / "cgroup.events", std::string("populated 1\nfrozen ") + (frozen ? "1" : "0") + "\n"); }
+  // A kernel before 5.2: no freezer in v2.
+  void without_freezer() const { fs::remove(env() / "cgroup.freeze"); }
 };
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace
 
@@ -123,4 +137,83 @@ TEST_CASE("v2: groups of an emulator that is gone are removed at start", "[cgrou
   CHECK(cg->remove_stale() == 1);
   CHECK_FALSE(fs::exists(fake.root / "coldlab" / "run-999999"));
   CHECK(fs::exists(fake.run));  // our own run is left alone
+}
+
+TEST_CASE("v2: freeze writes 1 to cgroup.freeze and returns once cgroup.events says frozen; thaw writes 0", "[cgroups][freezer]") {
+  FakeV2 fake;
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  auto group = cg->create(7, lambda_limits(512, 2));
+  REQUIRE(group->can_freeze());
+
+  group->thaw();  // not frozen: nothing to do, nothing written
+  CHECK(slurp(fake.env() / "cgroup.freeze").empty());
+
+  fake.events(true);  // the kernel, done freezing
+  const auto start = std::chrono::steady_clock::now();
+  group->freeze();
+  // It found "frozen 1" at its first look; only a stall of a whole kFreezeWait could fail this.
+  CHECK(seconds_since(start) < std::chrono::duration<double>(kFreezeWait).count());
+  CHECK(slurp(fake.env() / "cgroup.freeze") == "1");
+
+  fake.events(false);  // the kernel, done thawing
+  group->thaw();
+  CHECK(slurp(fake.env() / "cgroup.freeze") == "0");
+}
+
+TEST_CASE("v2: a group that does not freeze in time does not hang the emulator: freeze returns after the bound", "[cgroups][freezer]") {
+  FakeV2 fake;  // cgroup.events keeps saying "frozen 0"
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  auto group = cg->create(7, lambda_limits(512, 2));
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_NOTHROW(group->freeze());
+  const double waited = seconds_since(start);
+  CHECK(slurp(fake.env() / "cgroup.freeze") == "1");
+  CHECK(waited >= std::chrono::duration<double>(kFreezeWait).count());  // it did wait for the kernel
+  CHECK(waited < 30);  // and gave up (a generous bound: the point is that it returns at all)
+}
+
+TEST_CASE("v2: without cgroup.freeze there is no freezer, and freeze and thaw do nothing", "[cgroups][freezer]") {
+  FakeV2 fake;
+  fake.without_freezer();
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  auto group = cg->create(7, lambda_limits(512, 2));
+  CHECK_FALSE(group->can_freeze());
+  CHECK_NOTHROW(group->freeze());
+  CHECK_NOTHROW(group->thaw());
+  CHECK_FALSE(fs::exists(fake.env() / "cgroup.freeze"));
+}
+
+TEST_CASE("v2: a frozen group is killed, thawed and removed", "[cgroups][freezer]") {
+  FakeV2 fake;
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  auto group = cg->create(7, lambda_limits(512, 2));
+  fake.events(true);
+  group->freeze();
+  group->kill_all();
+  CHECK(slurp(fake.env() / "cgroup.kill") == "1");
+  CHECK(slurp(fake.env() / "cgroup.freeze") == "0");  // left usable for the next process
+  put(fake.env() / "cgroup.freeze", "1");             // frozen again when it is destroyed
+  group.reset();
+  CHECK_FALSE(fs::exists(fake.env()));
+}
+
+TEST_CASE("v2: frozen groups of an emulator that is gone are removed at start", "[cgroups][freezer]") {
+  FakeV2 fake;
+  const auto stale = fake.root / "coldlab" / "run-999999" / "env-3";
+  for (auto f : {"cgroup.procs", "cgroup.kill", "memory.max"}) put(stale / f, "");
+  put(stale / "cgroup.freeze", "1\n");
+  put(stale / "cgroup.events", "populated 1\nfrozen 1\n");
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  CHECK(cg->remove_stale() == 1);
+  CHECK_FALSE(fs::exists(fake.root / "coldlab" / "run-999999"));
 }
