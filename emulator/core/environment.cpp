@@ -168,6 +168,7 @@ void Environment::start(std::shared_ptr<PendingInvocation> first, bool provision
       current_is_cold_ = true;
     }
     provisioned_ = provisioned;
+    running_ = services_.clock->hold();
   }
   try {
     server_ = services_.server_factory(*this);
@@ -274,6 +275,7 @@ bool Environment::assign(std::shared_ptr<PendingInvocation> inv) {
     current_ = std::move(inv);
     delivered_ = false;
     current_is_cold_ = false;
+    running_ = services_.clock->hold();
   }
   cv_.notify_all();
   return true;
@@ -299,7 +301,14 @@ RuntimeEndpoint::Event Environment::next() {
                                 "the previous invocation " + current_->request_id + " has no answer yet");
     return e;
   }
+  if (!current_) park(lock);
   cv_.wait(lock, [this] { return phase_ == Phase::kDead || (current_ && !delivered_); });
+  if (frozen_ && phase_ != Phase::kDead) {
+    frozen_ = false;
+    lock.unlock();
+    group_->thaw();
+    lock.lock();
+  }
   if (phase_ == Phase::kDead) {
     Event e;
     e.status = 500;
@@ -333,6 +342,21 @@ RuntimeEndpoint::Event Environment::next() {
   e.trace_id = inv->trace_id;
   e.client_context = inv->client_context;
   return e;
+}
+
+void Environment::park(std::unique_lock<std::mutex>& lock) {
+  if (services_.freeze && group_ && group_->can_freeze() && phase_ != Phase::kDead) {
+    frozen_ = true;
+    lock.unlock();
+    try {
+      group_->freeze();
+    } catch (const std::exception& e) {
+      platform_line(std::string("coldlab: cannot freeze the environment: ") + e.what());
+    }
+    lock.lock();
+  }
+  // assign() may have come while the group was freezing: its hold must stay.
+  if (!current_) running_.reset();
 }
 
 std::optional<RuntimeEndpoint::Reply> Environment::refuse_answer_locked(const std::string& request_id) const {
@@ -575,6 +599,8 @@ void Environment::stop(const std::string& reason) {
   }
   services_.log->record(row);
   services_.sink->close(id_);
+  std::lock_guard<std::mutex> lock(mu_);
+  running_.reset();
 }
 
 }  // namespace coldlab::core

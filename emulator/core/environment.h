@@ -4,6 +4,13 @@
 //   Init (process started, no /next yet) --first /next--> Ready <--> Busy (event delivered)
 //   any state --crash, timeout, init error, eviction, shutdown--> Dead
 //
+// A Ready environment with nothing to do is frozen (cgroup freezer, when
+// EnvironmentServices::freeze and the group can): from the runtime's /next until the next
+// event is handed to it, none of its processes runs, as on Lambda. Thawing happens in /next,
+// before the event is delivered, so it counts in that invocation's latency. From its start
+// until it is frozen (or dead), and from assign() on, the environment holds the clock: a
+// virtual clock does not skip time while its process may be running.
+//
 // One invocation at a time. The environment enforces the Init limit (10 s; exceeded once,
 // Init is retried inside the first invocation's timeout, as Lambda does), the function
 // timeout (the process is killed), and turns every way a process can fail into exactly one
@@ -93,6 +100,7 @@ struct EnvironmentServices {
   std::filesystem::path java_runtime_jar;  // coldlab's Java runtime client
   isolation::Cgroups* cgroups = nullptr;   // null: no resource limits
   bool init_cpu_unthrottled = false;       // Init runs without the CPU quota
+  bool freeze = false;                     // freeze idle environments' cgroups (where possible)
   unsigned host_cpus = 1;
 };
 
@@ -149,6 +157,9 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   enum class Phase { kInit, kReady, kDead };
 
   void spawn_process();  // call without mu_ held
+  // The runtime waits in /next with nothing to do: freeze it and let the clock skip.
+  // Called with `lock` held; may release and retake it.
+  void park(std::unique_lock<std::mutex>& lock);
   void on_exit(uint64_t generation, const ExitStatus& status);
   void on_output(std::string_view line);
   void on_init_timer(uint64_t generation);
@@ -195,6 +206,8 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   std::string end_detail_;
   bool stopped_ = false;
   bool provisioned_ = false;
+  bool frozen_ = false;
+  Clock::Hold running_;  // alive while the process may run (see the class comment)
 
   std::mutex log_mu_;  // a leaf lock: taken by the output callback
   bool capturing_ = false;

@@ -6,12 +6,13 @@
 
 namespace coldlab::core {
 
-FunctionLogSink::FunctionLogSink(std::filesystem::path dir) : dir_(std::move(dir)) {
+FunctionLogSink::FunctionLogSink(std::filesystem::path dir, int64_t cap_bytes)
+    : dir_(std::move(dir)), cap_bytes_(cap_bytes) {
   if (!dir_.empty()) std::filesystem::create_directories(dir_);
 }
 
 FunctionLogSink::~FunctionLogSink() {
-  for (auto& [id, f] : files_) std::fclose(f);
+  for (auto& [id, file] : files_) std::fclose(file.f);
 }
 
 void FunctionLogSink::write(const std::string& function, int64_t environment_id,
@@ -30,18 +31,24 @@ void FunctionLogSink::write(const std::string& function, int64_t environment_id,
     auto path = folder / (std::to_string(environment_id) + ".log");
     std::FILE* f = std::fopen(path.c_str(), "ae");
     if (!f) return;  // logging must never fail an invocation
-    it = files_.emplace(environment_id, f).first;
+    it = files_.emplace(environment_id, File{f, 0}).first;
   }
-  std::fwrite(line.data(), 1, line.size(), it->second);
-  std::fputc('\n', it->second);
-  std::fflush(it->second);
+  File& file = it->second;
+  if (cap_bytes_ > 0 && file.bytes >= cap_bytes_) return;
+  std::fwrite(line.data(), 1, line.size(), file.f);
+  std::fputc('\n', file.f);
+  file.bytes += static_cast<int64_t>(line.size()) + 1;
+  if (cap_bytes_ > 0 && file.bytes >= cap_bytes_)
+    std::fprintf(file.f, "coldlab: this log reached its cap of %lld bytes; the rest is not written\n",
+                 static_cast<long long>(cap_bytes_));
+  std::fflush(file.f);
 }
 
 void FunctionLogSink::close(int64_t environment_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = files_.find(environment_id);
   if (it == files_.end()) return;
-  std::fclose(it->second);
+  std::fclose(it->second.f);
   files_.erase(it);
 }
 

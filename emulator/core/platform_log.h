@@ -20,8 +20,10 @@ namespace coldlab::core {
 
 class FunctionLogSink {
  public:
-  // Empty `dir`: write to stderr. Otherwise the folder is created if needed.
-  explicit FunctionLogSink(std::filesystem::path dir);
+  // Empty `dir`: write to stderr. Otherwise the folder is created if needed, and with
+  // `cap_bytes` > 0 each environment's file stops growing at about that size (one line
+  // says so), so a long closed-loop run cannot fill the disk.
+  explicit FunctionLogSink(std::filesystem::path dir, int64_t cap_bytes = 0);
   ~FunctionLogSink();
 
   void write(const std::string& function, int64_t environment_id, std::string_view line);
@@ -29,9 +31,14 @@ class FunctionLogSink {
   void close(int64_t environment_id);
 
  private:
+  struct File {
+    std::FILE* f = nullptr;
+    int64_t bytes = 0;
+  };
   std::filesystem::path dir_;
+  int64_t cap_bytes_;
   std::mutex mu_;
-  std::map<int64_t, std::FILE*> files_;
+  std::map<int64_t, File> files_;
 };
 
 // The fields of a REPORT line.
