@@ -11,7 +11,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   catch2
-  python3 python3-numpy
+  python3 python3-numpy python3-matplotlib
   libzip-dev
   default-jdk-headless
   awscli python3-boto3
