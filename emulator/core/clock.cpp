@@ -44,6 +44,11 @@ void VirtualClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition
   RealClock::wait_until(lock, cv, deadline_us - skipped);
 }
 
+int64_t VirtualClock::to_real_us(int64_t t_us) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return t_us - skipped_us_;
+}
+
 Clock::Hold VirtualClock::hold() {
   std::lock_guard<std::mutex> lock(mu_);
   ++active_;

@@ -84,6 +84,11 @@ class Clock {
 
   virtual std::string name() const = 0;  // "real" or "virtual"
 
+  // The wall-clock time at which this clock reads `t_us`, as long as it does not jump in
+  // between: what a function process, whose clock is real, must be told (its invocation's
+  // deadline). The identity on a RealClock.
+  virtual int64_t to_real_us(int64_t t_us) const { return t_us; }
+
  protected:
   Hold make_hold() { return Hold(this); }
   virtual void release_hold() {}
@@ -122,6 +127,7 @@ class VirtualClock : public RealClock {
   uint64_t subscribe(std::function<void()> wake) override;
   void unsubscribe(uint64_t id) override;
   std::string name() const override { return "virtual"; }
+  int64_t to_real_us(int64_t t_us) const override;
 
   // Lets the clock skip up to `limit_us` (never lowers the limit). Wakes subscribers.
   void allow_until(int64_t limit_us);

@@ -337,7 +337,8 @@ RuntimeEndpoint::Event Environment::next() {
   e.ok = true;
   e.body = inv->payload;
   e.request_id = inv->request_id;
-  e.deadline_ms = deadline_us / 1000;
+  // The function's clock is real: its deadline must be too.
+  e.deadline_ms = services_.clock->to_real_us(deadline_us) / 1000;
   e.function_arn = inv->function_arn;
   e.trace_id = inv->trace_id;
   e.client_context = inv->client_context;

@@ -37,6 +37,11 @@ class InterruptWatch {
     sigaddset(&set_, SIGHUP);
     sigaddset(&set_, SIGUSR1);  // ours: time to go
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    // A shell starts background jobs with SIGINT ignored, and an ignored signal is dropped
+    // even while blocked: restore the default so that sigwait() sees it.
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
     thread_ = std::thread([this] {
       for (;;) {
@@ -151,6 +156,7 @@ std::string join(const std::vector<std::string>& items) {
 // --memory and --runtime narrow or replace the file's sweep.
 void apply_overrides(const RunCommandOptions& o, scenario::ScenarioFile& file) {
   if (!o.memory.empty()) file.memory_mb = o.memory;
+  if (!o.network.empty()) file.network = scenario::parse_network(o.network, "--network");
   if (!o.runtimes.empty()) {
     std::vector<scenario::Target> kept;
     std::vector<std::string> known;
@@ -206,13 +212,16 @@ struct Outcome {
   std::string warnings;
 };
 
-// Summary line of one combination from the requests it recorded.
-void print_summary(log::InvocationLog& log, const std::string& db, int64_t run_id, const std::string& label,
-                   double wall_s) {
-  log.flush();
-  (void)db;
-  std::fprintf(stderr, "coldlab run: %s: done in %.1f s of wall time (run %lld)\n", label.c_str(), wall_s,
-               static_cast<long long>(run_id));
+// One line per combination: what ran, how long it really took, how far the driver lagged.
+void print_summary(const std::string& label, int64_t run_id, const LoadDriver& driver, double wall_s) {
+  const Progress p = driver.progress();
+  const Lag lag = driver.lag();
+  std::fprintf(stderr,
+               "coldlab run: %s: %lld requests, %lld errors, %.1f s of wall time (run %lld); driver lag %.1f %% "
+               "(closed loop) / %.1f %% (open loop), largest %.1f ms\n",
+               label.c_str(), static_cast<long long>(p.answered), static_cast<long long>(p.errors), wall_s,
+               static_cast<long long>(run_id), lag.closed_fraction * 100, lag.open_fraction * 100,
+               static_cast<double>(lag.max_lag_us) / 1000);
 }
 
 Outcome run_combination(const RunCommandOptions& o, const scenario::ScenarioFile& file, const scenario::Combination& c,
@@ -265,8 +274,7 @@ Outcome run_combination(const RunCommandOptions& o, const scenario::ScenarioFile
     end.warnings = outcome.warnings;
     outcome.run_id = emulator->run_id();
     emulator->stop(end);
-    print_summary(log, o.emulator.db, outcome.run_id,
-                  c.label, std::chrono::duration<double>(SteadyClock::now() - wall_start).count());
+    print_summary(c.label, outcome.run_id, driver, std::chrono::duration<double>(SteadyClock::now() - wall_start).count());
     return outcome;
   }
 
@@ -301,7 +309,7 @@ Outcome run_combination(const RunCommandOptions& o, const scenario::ScenarioFile
   end.status = outcome.completed ? "completed" : "interrupted";
   end.warnings = outcome.warnings;
   log->end_run(outcome.run_id, end);
-  print_summary(*log, o.emulator.db, outcome.run_id, c.label, end.wall_ms / 1000);
+  print_summary(c.label, outcome.run_id, driver, end.wall_ms / 1000);
   return outcome;
 }
 
@@ -322,6 +330,9 @@ void add_run_options(CLI::App& cmd, RunCommandOptions& o) {
       ->delimiter(',');
   cmd.add_flag("!--no-report", o.report, "Do not write the report after the runs");
   cmd.add_flag("!--no-plots", o.plots, "Write tables and CSV but no plots");
+  cmd.add_option("--network", o.network,
+                 "Network delay per request instead of the file's, e.g. '{dist: lognormal, median: 180ms, p99: "
+                 "400ms}' or '{dist: none}'");
   cmd.add_option("--progress", o.progress, "auto (a bar on a terminal, a line every 10 s otherwise), bar, lines, off")
       ->capture_default_str()->check(CLI::IsMember({"auto", "bar", "lines", "off"}));
   cmd.add_option("--log-dir", o.emulator.log_dir,

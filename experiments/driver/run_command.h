@@ -20,6 +20,7 @@ struct RunCommandOptions {
   bool report = true;
   bool plots = true;
   std::string progress = "auto";      // auto, bar, lines, off
+  std::string network;                // overrides the file's network model (YAML of coldlab.network.rtt)
   EmulatorOptions emulator;           // --db, --clock and every emulator option of serve
 };
 

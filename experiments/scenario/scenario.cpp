@@ -102,6 +102,9 @@ class Parser {
   Parser(const fs::path& path, const FunctionCheck& function_exists)
       : file_(path.string()), base_dir_(path.parent_path()), function_exists_(function_exists) {}
 
+  // `network:` on its own (the command line's --network).
+  NetworkModel network(const YAML::Node& root) { return read_network({root, "network", 1}); }
+
   ScenarioFile parse(const YAML::Node& root) {
     ScenarioFile out;
     const Field top{root, "", 1};
@@ -445,8 +448,10 @@ class Parser {
   }
 
   Stage read_stage(const Field& entry, const std::map<std::string, Scenario>& scenarios) {
+    // Taurus files name their executor (jmeter, locust, ...) on each entry; coldlab is its own.
     const Fields fields = this->fields(entry, {{"scenario", "concurrency", "ramp-up", "steps", "hold-for",
-                                                "iterations", "think-time", "coldlab"}});
+                                                "iterations", "think-time", "coldlab"},
+                                               {{"executor", "executor (coldlab drives the requests itself)"}}});
     Stage stage;
     stage.line = entry.line;
     const Field* scenario = find(fields, "scenario");
@@ -607,6 +612,16 @@ ScenarioFile parse(const std::string& text, const fs::path& path, const Function
                         ": (file): YAML syntax error: " + e.msg);
   }
   return Parser(path, function_exists).parse(root);
+}
+
+NetworkModel parse_network(const std::string& rtt, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load("rtt: " + rtt);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError(source + ":1: network: not YAML: " + e.msg);
+  }
+  return Parser(source, {}).network(root);
 }
 
 ScenarioFile load(const fs::path& path, const FunctionCheck& function_exists) {

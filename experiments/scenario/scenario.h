@@ -150,4 +150,9 @@ ScenarioFile load(const std::filesystem::path& path,
 ScenarioFile parse(const std::string& text, const std::filesystem::path& path,
                    const std::function<bool(const std::string&)>& function_exists = {});
 
+// A network model given as the YAML of `coldlab.network.rtt`, e.g. "{dist: lognormal,
+// median: 180ms, p99: 400ms}" or "{dist: none}" (the command line's --network). Throws
+// ScenarioError naming `source` (e.g. "--network") as the file.
+NetworkModel parse_network(const std::string& rtt, const std::string& source);
+
 }  // namespace coldlab::scenario

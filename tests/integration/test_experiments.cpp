@@ -216,7 +216,14 @@ TEST_CASE("serve --clock virtual: POST /coldlab/clock/advance skips idle time, f
   CHECK(query(server.db(), "SELECT COUNT(*) AS n FROM environments")[0]["n"] == "1");  // not replaced yet
   CHECK(ended[0]["end_reason"] == "idle");
   REQUIRE(invoke(c, "echo-native", "{}"));  // cold again
-  auto rows = wait_rows(server.db(), "SELECT cold, started_at_us FROM invocations ORDER BY id", 3);
+  // A function's clock is real: the deadline it is given is too, whatever was skipped.
+  auto dump = invoke(c, "env-dump", "{}");
+  REQUIRE(dump);
+  const int64_t remaining = json::parse(dump->body)["remaining_ms"].get<int64_t>();
+  CHECK(remaining > 1000);
+  CHECK(remaining <= 3000);
+  auto rows = wait_rows(server.db(), "SELECT cold, started_at_us FROM invocations WHERE function = 'echo-native' "
+                                     "ORDER BY id", 3);
   CHECK(rows[0]["cold"] == "1");
   CHECK(rows[1]["cold"] == "0");
   CHECK(rows[2]["cold"] == "1");
@@ -287,4 +294,53 @@ TEST_CASE("freezer: an idle environment is frozen and makes no progress; it is t
   // only the moments between an answer and the next /next.
   CHECK(running > 400);
   CHECK(frozen < 100);
+}
+
+TEST_CASE("run --endpoint: drives another emulator over the public API and tells cold from warm by the answer") {
+  ColdlabServer server({"--keep-alive", "fixed:ttl=3s"});
+  Scratch s;
+  auto r = run(coldlab_binary() + " run " + (source_dir() / "tests" / "scenarios" / "equivalence.yaml").string() +
+               " --endpoint " + server.endpoint() + " --no-report --progress off --db " + s.db().string() +
+               " --out " + (s.dir / "out").string() + " 2>&1");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  // Cold/warm here come from the REPORT lines of the answers' log tails, not from a log.
+  std::vector<std::string> pattern;
+  for (auto& row : query(s.db(), "SELECT function, cold, init_ms FROM requests ORDER BY iteration, id")) {
+    pattern.push_back(row["function"] + ":" + row["cold"]);
+    CHECK((row["cold"] == "1") == (row["init_ms"] != "NULL"));
+  }
+  CHECK(pattern == std::vector<std::string>{"echo-native:1", "ticker:1", "echo-native:0", "ticker:0",
+                                            "echo-native:1", "ticker:1"});
+  auto runs = query(s.db(), "SELECT clock, kind, status FROM runs");
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0]["clock"] == "real");
+  CHECK(runs[0]["status"] == "completed");
+  CHECK(query(s.db(), "SELECT COUNT(*) AS n FROM invocations")[0]["n"] == "0");  // the server logged them
+  CHECK(wait_rows(server.db(), "SELECT * FROM invocations", 6).size() == 6);
+}
+
+TEST_CASE("run: Ctrl-C stops cleanly: answered requests stay logged, the run is marked interrupted") {
+  Scratch s;
+  const std::string command = coldlab_binary() + " run " +
+                              (source_dir() / "tests" / "scenarios" / "scenario2-short.yaml").string() +
+                              " --runtime python --no-plots --progress off --db " + s.db().string() + " --out " +
+                              (s.dir / "out").string();
+  // The shell runs coldlab in the background, interrupts it after 3 s and reports its status.
+  auto r = run("/bin/sh -c '" + command + " >" + (s.dir / "out.txt").string() +
+               " 2>&1 & pid=$!; sleep 3; kill -INT $pid; wait $pid; echo status=$?'");
+  INFO(r.out);
+  CHECK(r.out.find("status=130") != std::string::npos);
+  auto runs = query(s.db(), "SELECT id, status, ended_at_us FROM runs");
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0]["status"] == "interrupted");
+  CHECK(runs[0]["ended_at_us"] != "NULL");
+  auto counts = query(s.db(), "SELECT COUNT(*) AS n, SUM(http_status = 200) AS ok FROM requests");
+  CHECK(std::stoi(counts[0]["n"]) > 0);
+  CHECK(counts[0]["ok"] == counts[0]["n"]);
+  auto logged = query(s.db(), "SELECT COUNT(*) AS n FROM requests q JOIN invocations i "
+                              "ON i.request_id = q.request_id AND i.run_id = q.run_id");
+  CHECK(logged[0]["n"] == counts[0]["n"]);
+  // The report still covers what ran.
+  CHECK(fs::exists(s.dir / "out" / "report.md"));
 }

@@ -228,3 +228,36 @@ TEST_CASE("load driver: interrupt stops new requests and run() returns false", "
   CHECK(h.records.size() == n);
   CHECK(driver.progress().in_flight == 0);
 }
+
+TEST_CASE("load driver: a driver that falls behind its schedule says so", "[driver]") {
+  auto file = one_scenario(0);
+  scenario::Stage st;
+  st.scenario = "predict";
+  for (int i = 0; i <= 10; ++i) st.at_us.push_back(i * 100'000);  // every 100 ms for 1 s
+  file.execution = {st};
+  Harness h;
+  FakeEndpoint endpoint(100us);
+  // Something else keeps the timer thread busy for half a second at the schedule's start,
+  // as a saturated machine would: the first half of the requests go out late.
+  h.timers.schedule(h.clock.now_us(), [] { std::this_thread::sleep_for(500ms); });
+  driver::LoadDriver driver({&file, "echo", 1}, endpoint, h.clock, h.timers, h.recorder());
+  REQUIRE(driver.run());
+  const driver::Lag lag = driver.lag();
+  CHECK(lag.behind());
+  CHECK(lag.open_fraction > 0.10);
+  CHECK(lag.max_lag_us >= 300'000);
+  CHECK(lag.describe().find("behind its schedule") != std::string::npos);
+}
+
+TEST_CASE("load driver: on time, it does not claim to be behind", "[driver]") {
+  auto file = one_scenario(0);
+  scenario::Stage st;
+  st.scenario = "predict";
+  for (int i = 0; i <= 10; ++i) st.at_us.push_back(i * 100'000);
+  file.execution = {st};
+  Harness h;
+  FakeEndpoint endpoint(100us);
+  driver::LoadDriver driver({&file, "echo", 1}, endpoint, h.clock, h.timers, h.recorder());
+  REQUIRE(driver.run());
+  CHECK_FALSE(driver.lag().behind());
+}

@@ -651,3 +651,24 @@ TEST_CASE("scenario: network models must be consistent", "[scenario]") {
   CHECK(network_error("{dist: uniform, min: 1x, max: 2s}") ==
         "s.yaml:10: coldlab.network.rtt.min: bad duration '1x'" + kDurationHelp);
 }
+
+TEST_CASE("scenario: a Taurus executor on a stage is accepted with a warning", "[scenario]") {
+  const auto file = coldlab::scenario::parse(
+      "execution:\n- executor: jmeter\n  scenario: s\n  concurrency: 2\n  hold-for: 1m\n"
+      "scenarios:\n  s:\n    requests:\n    - function: echo\n",
+      "t.yaml");
+  REQUIRE(file.warnings.size() == 1);
+  CHECK(file.warnings[0] == "t.yaml:2: execution[0].executor: ignored: coldlab does not use Taurus's executor "
+                            "(coldlab drives the requests itself)");
+  CHECK(file.execution[0].concurrency == 2);
+}
+
+TEST_CASE("scenario: a network model from the command line", "[scenario]") {
+  const auto model = coldlab::scenario::parse_network("{dist: lognormal, median: 180ms, p99: 400ms}", "--network");
+  CHECK(model.dist == NetworkModel::Dist::kLognormal);
+  CHECK(model.median_us == 180000);
+  CHECK(model.p99_us == 400000);
+  CHECK(coldlab::scenario::parse_network("{dist: none}", "--network").dist == NetworkModel::Dist::kNone);
+  CHECK_THROWS_WITH(coldlab::scenario::parse_network("{dist: lognormal, median: 400ms, p99: 180ms}", "--network"),
+                    Catch::Contains("--network:1:") && Catch::Contains("greater than median"));
+}

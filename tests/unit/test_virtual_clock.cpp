@@ -85,6 +85,9 @@ TEST_CASE("virtual clock: with nothing active, the queue jumps straight to each 
     CHECK(seen[i].second < t0 + order[i] * kMinute + 1'000'000);
   }
   CHECK(clock.skipped_us() >= 60 * kMinute);
+  // A deadline told to a function process, whose clock is real, is a real time.
+  CHECK(clock.to_real_us(clock.now_us() + 3'000'000) - RealClock().now_us() <= 3'000'000);
+  CHECK(clock.to_real_us(clock.now_us() + 3'000'000) - RealClock().now_us() > 2'000'000);
 }
 
 TEST_CASE("virtual clock: a hold keeps it on real time; releasing the last one lets it jump", "[virtual-clock]") {
