@@ -11,6 +11,7 @@ namespace {
 
 constexpr size_t kTailBytes = 4096;    // X-Amz-Log-Result carries the last 4 KB
 constexpr size_t kRecentIds = 64;
+constexpr std::chrono::milliseconds kFreezeAfter{2};  // idle this long before freezing (see park)
 
 // YYYY/MM/DD/[$LATEST]<32 hex digits>, the shape of Lambda's log stream names.
 std::string make_log_stream_name(int64_t now_us) {
@@ -346,6 +347,13 @@ RuntimeEndpoint::Event Environment::next() {
 }
 
 void Environment::park(std::unique_lock<std::mutex>& lock) {
+  // A closed-loop client's next request usually arrives within a fraction of a millisecond
+  // of the previous answer; freezing and thawing for that would cost more than the request.
+  // So freeze only once the environment has stayed idle a moment (real time, with the clock
+  // still held: a virtual clock cannot skip while it waits).
+  if (services_.freeze && group_ && group_->can_freeze())
+    cv_.wait_for(lock, kFreezeAfter, [this] { return current_ || phase_ == Phase::kDead; });
+  if (current_) return;
   if (services_.freeze && group_ && group_->can_freeze() && phase_ != Phase::kDead) {
     frozen_ = true;
     lock.unlock();

@@ -5,8 +5,9 @@
 //   any state --crash, timeout, init error, eviction, shutdown--> Dead
 //
 // A Ready environment with nothing to do is frozen (cgroup freezer, when
-// EnvironmentServices::freeze and the group can): from the runtime's /next until the next
-// event is handed to it, none of its processes runs, as on Lambda. Thawing happens in /next,
+// EnvironmentServices::freeze and the group can): from the runtime's /next (plus 2 ms, so a
+// request that follows at once costs no freeze and thaw) until the next event is handed to
+// it, none of its processes runs, as on Lambda. Thawing happens in /next,
 // before the event is delivered, so it counts in that invocation's latency. From its start
 // until it is frozen (or dead), and from assign() on, the environment holds the clock: a
 // virtual clock does not skip time while its process may be running.

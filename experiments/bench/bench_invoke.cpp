@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
   std::string coldlab = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "coldlab").string();
   int requests = 5000, clients = 4, cold_starts = 30;
   std::string isolation = "none";
+  std::string freeze = "auto";
   std::vector<std::string> functions = {"echo", "echo-python"};
   app.add_option("--coldlab", coldlab, "coldlab binary")->capture_default_str();
   app.add_option("--requests", requests, "warm requests per client")->capture_default_str();
@@ -154,21 +155,23 @@ int main(int argc, char** argv) {
   app.add_option("--isolation", isolation,
                  "passed to coldlab serve; none measures the emulator itself, cgroup adds Lambda's CPU share "
                  "(7% of a CPU at the built-ins' 128 MB)")->capture_default_str();
+  app.add_option("--freeze", freeze, "passed to coldlab serve: freeze idle environments (on, off, auto)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::string cmd;
   for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
-  std::printf("coldlab-bench %s\ncommand: %s\nisolation: %s\nmachine: %s, %u cpus (%s), %s MemTotal\n", COLDLAB_VERSION,
-              cmd.c_str(), isolation.c_str(),
+  std::printf("coldlab-bench %s\ncommand: %s\nisolation: %s, freeze: %s\nmachine: %s, %u cpus (%s), %s MemTotal\n", COLDLAB_VERSION,
+              cmd.c_str(), isolation.c_str(), freeze.c_str(),
               host, std::thread::hardware_concurrency(), file_field("/proc/cpuinfo", "model name").c_str(),
               file_field("/proc/meminfo", "MemTotal").c_str());
 
   auto dir = std::filesystem::temp_directory_path() / ("coldlab-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   {
-    Server s = start_server(coldlab, {"--isolation", isolation}, (dir / "warm.db").string());
+    Server s = start_server(coldlab, {"--isolation", isolation, "--freeze", freeze}, (dir / "warm.db").string());
     for (auto& f : functions) {
       warm(s.port, f, 1, requests, R"({"hello": "world"})");
       warm(s.port, f, clients, requests / clients, R"({"hello": "world"})");
@@ -176,7 +179,8 @@ int main(int argc, char** argv) {
     stop_server(s);
   }
   {
-    Server s = start_server(coldlab, {"--idle-timeout", "0", "--isolation", isolation}, (dir / "cold.db").string());
+    Server s = start_server(coldlab, {"--idle-timeout", "0", "--isolation", isolation, "--freeze", freeze},
+                            (dir / "cold.db").string());
     for (auto& f : functions) cold(s.port, f, cold_starts);
     stop_server(s);
   }
