@@ -261,7 +261,7 @@ TEST_CASE("serve --clock real: the clock cannot be advanced") {
   CHECK(json::parse(c.Get("/coldlab/clock")->body)["clock"] == "real");
 }
 
-TEST_CASE("freezer: an idle environment is frozen and makes no progress; it is thawed for its next event") {
+TEST_CASE("freezer: an idle environment is frozen and makes no progress, it is thawed for its next event") {
   if (!fs::exists("/sys/fs/cgroup/freezer") || geteuid() != 0) {
     WARN("no v1 freezer here or not root: the freezer test needs them");
     return;

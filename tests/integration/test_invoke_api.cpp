@@ -38,7 +38,7 @@ std::string b64decode(const std::string& in) {
 
 }  // namespace
 
-TEST_CASE("invoke returns the payload with Lambda's headers; cold then warm on one environment") {
+TEST_CASE("invoke returns the payload with Lambda's headers, cold then warm on one environment") {
   ColdlabServer server;
   httplib::Client c("127.0.0.1", server.port());
   auto first = invoke(c, "echo-native", R"({"n":1})");
@@ -130,7 +130,7 @@ TEST_CASE("a body that is not JSON is 400 InvalidRequestContentException with lo
   CHECK(rows[0]["status"] == "rejected");
 }
 
-TEST_CASE("payloads over 6 MiB are 413 RequestEntityTooLargeException; 6 MiB exactly passes") {
+TEST_CASE("payloads over 6 MiB are 413 RequestEntityTooLargeException, 6 MiB exactly passes") {
   ColdlabServer server;
   httplib::Client c("127.0.0.1", server.port());
   std::string exact = "\"" + std::string(6291456 - 2, 'a') + "\"";
@@ -164,7 +164,7 @@ TEST_CASE("a response over 6 MiB + 100 B becomes Function.ResponseSizeTooLarge")
   CHECK_FALSE(again->has_header("X-Amz-Function-Error"));
 }
 
-TEST_CASE("DryRun is 204 and runs nothing; Event is 202 and runs in the background") {
+TEST_CASE("DryRun is 204 and runs nothing, Event is 202 and runs in the background") {
   ColdlabServer server;
   httplib::Client c("127.0.0.1", server.port());
   auto dry = invoke(c, "echo-native", "{}", {{"X-Amz-Invocation-Type", "DryRun"}});

@@ -139,7 +139,7 @@ TEST_CASE("v2: groups of an emulator that is gone are removed at start", "[cgrou
   CHECK(fs::exists(fake.run));  // our own run is left alone
 }
 
-TEST_CASE("v2: freeze writes 1 to cgroup.freeze and returns once cgroup.events says frozen; thaw writes 0", "[cgroups][freezer]") {
+TEST_CASE("v2: freeze writes 1 to cgroup.freeze and returns once cgroup.events says frozen, thaw writes 0", "[cgroups][freezer]") {
   FakeV2 fake;
   std::string why;
   auto cg = Cgroups::open(fake.root, "coldlab", &why);

@@ -320,7 +320,7 @@ TEST_CASE("a version 2 database gains the experiment columns and the requests ta
   CHECK(reader.row("PRAGMA user_version") == Row{"3"});
 }
 
-TEST_CASE("an experiment's runs share the id of its first run; serve runs have none", "[log]") {
+TEST_CASE("an experiment's runs share the id of its first run, serve runs have none", "[log]") {
   TempDb db;
   auto log = InvocationLog::open(db.path());
   RunInfo serve;

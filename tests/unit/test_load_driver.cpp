@@ -180,7 +180,7 @@ TEST_CASE("load driver: an open-loop schedule fires at its times, whatever the a
   CHECK_FALSE(driver.lag().behind());
 }
 
-TEST_CASE("load driver: iterations end a stage once every user has done them; the next stage follows",
+TEST_CASE("load driver: iterations end a stage once every user has done them, the next stage follows",
           "[driver]") {
   auto file = one_scenario(30 * kSecond);
   scenario::Stage first = closed(3, 0, 0, 0);

@@ -90,7 +90,7 @@ TEST_CASE("virtual clock: with nothing active, the queue jumps straight to each 
   CHECK(clock.to_real_us(clock.now_us() + 3'000'000) - RealClock().now_us() > 2'000'000);
 }
 
-TEST_CASE("virtual clock: a hold keeps it on real time; releasing the last one lets it jump", "[virtual-clock]") {
+TEST_CASE("virtual clock: a hold keeps it on real time, releasing the last one lets it jump", "[virtual-clock]") {
   VirtualClock clock;
   clock.allow_until(VirtualClock::kNoLimit);
   TimerQueue timers(clock);
@@ -142,7 +142,7 @@ TEST_CASE("virtual clock: activity a timer starts keeps the clock from skipping 
   CHECK(seen[1].second >= t0 + 20 * kMinute);
 }
 
-TEST_CASE("virtual clock: it never jumps past its limit; raising the limit lets it go on", "[virtual-clock]") {
+TEST_CASE("virtual clock: it never jumps past its limit, raising the limit lets it go on", "[virtual-clock]") {
   VirtualClock clock;  // limit: its start, so no jumps at all
   TimerQueue timers(clock);
   Firings firings;
