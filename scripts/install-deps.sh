@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libboost-dev libboost-filesystem-dev
-  libcpp-httplib-dev
+  libcpp-httplib-dev libssl-dev
   libcgroup-dev cgroup-tools
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev

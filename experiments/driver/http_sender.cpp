@@ -25,8 +25,39 @@ std::optional<ReportFacts> report_facts(const std::string& log_tail) {
   return facts;
 }
 
-HttpSender::HttpSender(std::string endpoint, NetworkDelay& network, int timeout_s)
-    : endpoint_(std::move(endpoint)), network_(network), timeout_s_(timeout_s) {}
+httplib::Headers Signer::headers(const std::string& method, const std::string& path,
+                                 const std::string& payload) const {
+  SigningRequest r;
+  r.method = method;
+  r.host = host;
+  r.path = path;
+  r.payload = payload;
+  r.region = region;
+  r.service = "lambda";
+  r.amz_date = amz_date_now();
+  httplib::Headers out;
+  for (auto& [name, value] : sign_v4(r, credentials)) out.emplace(name, value);
+  return out;
+}
+
+std::optional<Signer> Signer::for_endpoint(const std::string& endpoint) {
+  auto region = lambda_endpoint_region(endpoint);
+  if (!region) return std::nullopt;
+  auto credentials = credentials_from_environment();
+  if (!credentials)
+    throw std::runtime_error(endpoint + " is AWS: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
+                             "AWS_SESSION_TOKEN for temporary credentials) to sign requests");
+  std::string host = endpoint.substr(endpoint.find("://") + 3);
+  if (!host.empty() && host.back() == '/') host.pop_back();
+  return Signer{*credentials, *region, host};
+}
+
+std::string function_path(const std::string& function, const std::string& tail, bool encoded) {
+  return "/2015-03-31/functions/" + (encoded ? uri_encode(function) : function) + tail;
+}
+
+HttpSender::HttpSender(std::string endpoint, NetworkDelay& network, std::optional<Signer> signer, int timeout_s)
+    : endpoint_(std::move(endpoint)), network_(network), signer_(std::move(signer)), timeout_s_(timeout_s) {}
 
 std::unique_ptr<httplib::Client> HttpSender::connect() const {
   auto c = std::make_unique<httplib::Client>(endpoint_);
@@ -61,8 +92,9 @@ Answer HttpSender::send(int user, const std::string& function, const std::string
   a.network_delay_us = delay_us;
   if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us / 2));
   httplib::Headers headers = {{"X-Amz-Log-Type", "Tail"}, {"X-Amz-Invocation-Type", "RequestResponse"}};
-  auto res = client->Post(("/2015-03-31/functions/" + function + "/invocations").c_str(), headers, payload,
-                          "application/json");
+  const std::string path = function_path(function, "/invocations", signer_.has_value());
+  if (signer_) headers.merge(signer_->headers("POST", path, payload));
+  auto res = client->Post(path.c_str(), headers, payload, "application/json");
   if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us - delay_us / 2));
   if (!res) {
     a.error = httplib::to_string(res.error());

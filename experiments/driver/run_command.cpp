@@ -185,25 +185,30 @@ json parameters(const scenario::Combination& c, size_t of) {
 }
 
 // With --endpoint: the combination's memory size, and a configuration change so that no
-// environment of an earlier combination is reused (Lambda retires them on any update).
-bool prepare_remote_function(const std::string& endpoint, const scenario::Combination& c, std::string* error) {
-  if (c.target.function.empty()) return true;
+// environment of an earlier combination is reused (Lambda retires them on any update); then
+// wait until the update is done (Lambda applies it asynchronously: LastUpdateStatus).
+void prepare_remote_function(const std::string& endpoint, const std::optional<Signer>& signer,
+                             const scenario::Combination& c) {
+  if (c.target.function.empty()) return;
   httplib::Client client(endpoint);
   client.set_connection_timeout(10);
+  const std::string path = function_path(c.target.function, "/configuration", signer.has_value());
   json update = {{"Description", "coldlab run: " + c.label}};
   if (c.memory_mb) update["MemorySize"] = *c.memory_mb;
-  auto res = client.Put(("/2015-03-31/functions/" + c.target.function + "/configuration").c_str(), update.dump(),
+  const std::string body = update.dump();
+  auto res = client.Put(path.c_str(), signer ? signer->headers("PUT", path, body) : httplib::Headers{}, body,
                         "application/json");
-  if (!res) {
-    *error = "cannot reach " + endpoint + ": " + httplib::to_string(res.error());
-    return false;
+  if (!res) throw EmulatorError("cannot reach " + endpoint + ": " + httplib::to_string(res.error()), 1);
+  if (res->status != 200)
+    throw EmulatorError("UpdateFunctionConfiguration of " + c.target.function + " answered " +
+                            std::to_string(res->status) + ": " + res->body, 1);
+  for (int i = 0; i < 120; ++i) {
+    const json config = json::parse(res->body, nullptr, false);
+    if (!config.is_object() || config.value("LastUpdateStatus", "Successful") != "InProgress") return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    res = client.Get(path.c_str(), signer ? signer->headers("GET", path, "") : httplib::Headers{});
+    if (!res || res->status != 200) return;
   }
-  if (res->status != 200) {
-    *error = "UpdateFunctionConfiguration of " + c.target.function + " answered " + std::to_string(res->status) + ": " +
-             res->body;
-    return false;
-  }
-  return true;
 }
 
 struct Outcome {
@@ -279,8 +284,13 @@ Outcome run_combination(const RunCommandOptions& o, const scenario::ScenarioFile
   }
 
   // Another endpoint: real time, our own log.
-  std::string error;
-  if (!prepare_remote_function(o.endpoint, c, &error)) throw EmulatorError(error, 1);
+  std::optional<Signer> signer;
+  try {
+    signer = Signer::for_endpoint(o.endpoint);
+  } catch (const std::runtime_error& e) {
+    throw EmulatorError(e.what(), 2);
+  }
+  prepare_remote_function(o.endpoint, signer, c);
   auto log = log::InvocationLog::open(o.emulator.db);
   core::RealClock clock;
   core::TimerQueue timers(clock);
@@ -292,7 +302,7 @@ Outcome run_combination(const RunCommandOptions& o, const scenario::ScenarioFile
   info.clock = "real";
   outcome.run_id = log->begin_run(info);
   config.run_id = outcome.run_id;
-  HttpSender sender(o.endpoint, network);
+  HttpSender sender(o.endpoint, network, signer);
   LoadDriver driver(config, sender, clock, timers, [&log](const log::RequestRecord& r) { log->record(r); });
   watch.watch(&driver);
   {
