@@ -126,6 +126,7 @@ TEST_CASE("run: Scenario 1 for Python and Java at two memory sizes: cold, warm, 
 TEST_CASE("run: shortened Scenario 2: cold starts at each user step, every request answered and logged once") {
   Scratch s;
   auto r = run(coldlab_binary() + " run " + (source_dir() / "tests" / "scenarios" / "scenario2-short.yaml").string() +
+               " --template " + (binary_dir() / "tests" / "functions" / "template.yaml").string() +
                " --progress lines --no-plots --db " + s.db().string() + " --out " + (s.dir / "report").string() +
                " 2>&1");
   INFO(r.out);
@@ -324,7 +325,8 @@ TEST_CASE("run: Ctrl-C stops cleanly: answered requests stay logged, the run is 
   Scratch s;
   const std::string command = coldlab_binary() + " run " +
                               (source_dir() / "tests" / "scenarios" / "scenario2-short.yaml").string() +
-                              " --runtime python --no-plots --progress off --db " + s.db().string() + " --out " +
+                              " --template " + (binary_dir() / "tests" / "functions" / "template.yaml").string() +
+                              " --runtime sleeper --memory 512 --no-plots --progress off --db " + s.db().string() + " --out " +
                               (s.dir / "out").string();
   // The shell runs coldlab in the background, interrupts it after 3 s and reports its status.
   auto r = run("/bin/sh -c '" + command + " >" + (s.dir / "out.txt").string() +
