@@ -1,5 +1,7 @@
 #include "pool.h"
 
+#include <algorithm>
+
 namespace coldlab::policies {
 
 void CostStats::add(const std::string& function, int memory_mb, bool cold, double ms) {
@@ -19,14 +21,83 @@ CostStats::Costs CostStats::get(const std::string& function, int memory_mb) cons
   return it == costs_.end() ? Costs{} : it->second;
 }
 
+void Pool::set_function(const FunctionInfo& f) {
+  functions_[f.name] = f;
+  if (f.reserved_concurrency) {
+    reserved_[f.name] = *f.reserved_concurrency;
+  } else {
+    reserved_.erase(f.name);
+  }
+}
+
 const FunctionInfo* Pool::function(const std::string& name) const {
   auto it = functions_.find(name);
   return it == functions_.end() ? nullptr : &it->second;
 }
 
-EnvInfo* Pool::find(int64_t id) {
+const Pool::PerFunction* Pool::per_function(const std::string& name) const {
+  auto it = by_function_.find(name);
+  return it == by_function_.end() ? nullptr : &it->second;
+}
+
+void Pool::index(const EnvInfo& env) {
+  PerFunction& f = by_function_[env.function];
+  f.ids.insert(env.id);
+  f.active += env.active;
+  f.invocations += env.invocations;
+  active_ += env.active;
+  used_mb_ += env.memory_mb;
+  if (env.idle()) {
+    (env.provisioned ? f.idle_provisioned : f.idle_on_demand).emplace(env.last_used_us, env.id);
+    idle_lru_.emplace(env.last_used_us, env.id);
+  }
+}
+
+void Pool::unindex(const EnvInfo& env) {
+  auto it = by_function_.find(env.function);
+  PerFunction& f = it->second;
+  f.ids.erase(env.id);
+  f.active -= env.active;
+  f.invocations -= env.invocations;
+  active_ -= env.active;
+  used_mb_ -= env.memory_mb;
+  if (env.idle()) {
+    (env.provisioned ? f.idle_provisioned : f.idle_on_demand).erase({env.last_used_us, env.id});
+    idle_lru_.erase({env.last_used_us, env.id});
+  }
+  if (f.ids.empty()) by_function_.erase(it);
+}
+
+void Pool::add(const EnvInfo& env) {
+  remove(env.id);
+  index(envs_.emplace(env.id, env).first->second);
+}
+
+void Pool::remove(int64_t id) {
   auto it = envs_.find(id);
-  return it == envs_.end() ? nullptr : &it->second;
+  if (it == envs_.end()) return;
+  unindex(it->second);
+  envs_.erase(it);
+}
+
+void Pool::start_request(int64_t id) {
+  auto it = envs_.find(id);
+  if (it == envs_.end()) return;
+  EnvInfo& env = it->second;
+  unindex(env);
+  ++env.active;
+  ++env.invocations;
+  index(env);
+}
+
+void Pool::end_request(int64_t id, TimeUs now) {
+  auto it = envs_.find(id);
+  if (it == envs_.end()) return;
+  EnvInfo& env = it->second;
+  unindex(env);
+  env.active = std::max(0, env.active - 1);
+  env.last_used_us = now;
+  index(env);
 }
 
 const EnvInfo* Pool::find(int64_t id) const {
@@ -36,8 +107,8 @@ const EnvInfo* Pool::find(int64_t id) const {
 
 std::vector<const EnvInfo*> Pool::of(const std::string& function) const {
   std::vector<const EnvInfo*> out;
-  for (const auto& [id, env] : envs_)
-    if (env.function == function) out.push_back(&env);
+  if (const PerFunction* f = per_function(function))
+    for (int64_t id : f->ids) out.push_back(&envs_.at(id));
   return out;
 }
 
@@ -50,28 +121,39 @@ std::vector<const EnvInfo*> Pool::idle() const {
 
 std::vector<const EnvInfo*> Pool::idle(const std::string& function) const {
   std::vector<const EnvInfo*> out;
-  for (const auto& [id, env] : envs_)
-    if (env.idle() && env.function == function) out.push_back(&env);
+  if (const PerFunction* f = per_function(function))
+    for (int64_t id : f->ids)
+      if (const EnvInfo& env = envs_.at(id); env.idle()) out.push_back(&env);
   return out;
 }
 
-int Pool::concurrency() const {
-  int n = 0;
-  for (const auto& [id, env] : envs_) n += env.active;
-  return n;
+size_t Pool::count(const std::string& function) const {
+  const PerFunction* f = per_function(function);
+  return f ? f->ids.size() : 0;
+}
+
+const EnvInfo* Pool::most_recently_used_idle(const std::string& function) const {
+  const PerFunction* f = per_function(function);
+  if (!f) return nullptr;
+  const ByUse& set = f->idle_provisioned.empty() ? f->idle_on_demand : f->idle_provisioned;
+  return set.empty() ? nullptr : &envs_.at(set.rbegin()->second);
+}
+
+const EnvInfo* Pool::least_recently_used_idle(const std::string& function) const {
+  const PerFunction* f = per_function(function);
+  if (!f) return nullptr;
+  const ByUse& set = f->idle_provisioned.empty() ? f->idle_on_demand : f->idle_provisioned;
+  return set.empty() ? nullptr : &envs_.at(set.begin()->second);
 }
 
 int Pool::concurrency(const std::string& function) const {
-  int n = 0;
-  for (const auto& [id, env] : envs_)
-    if (env.function == function) n += env.active;
-  return n;
+  const PerFunction* f = per_function(function);
+  return f ? f->active : 0;
 }
 
-int64_t Pool::used_mb() const {
-  int64_t mb = 0;
-  for (const auto& [id, env] : envs_) mb += env.memory_mb;
-  return mb;
+int64_t Pool::invocations(const std::string& function) const {
+  const PerFunction* f = per_function(function);
+  return f ? f->invocations : 0;
 }
 
 }  // namespace coldlab::policies

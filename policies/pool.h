@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,30 +63,56 @@ class CostStats {
   std::map<std::pair<std::string, int>, Costs> costs_;
 };
 
+// Every query the Scheduler and the policies make on each request is O(log n) or better
+// (indexes kept by the mutators below), so a simulator can push millions of requests per
+// second through the same code the emulator runs. Listing queries (of, idle) cost what
+// they return.
 class Pool {
  public:
   // Functions.
-  void set_function(const FunctionInfo& f) { functions_[f.name] = f; }
+  void set_function(const FunctionInfo& f);
   const FunctionInfo* function(const std::string& name) const;
   const std::map<std::string, FunctionInfo>& functions() const { return functions_; }
+  // Functions with a reserved concurrency, by name.
+  const std::map<std::string, int>& reserved() const { return reserved_; }
 
-  // Environments. add() replaces an environment with the same id.
-  void add(const EnvInfo& env) { envs_[env.id] = env; }
-  void remove(int64_t id) { envs_.erase(id); }
-  EnvInfo* find(int64_t id);
+  // Environments. add() replaces an environment with the same id. Environments change
+  // only through these, which keep the indexes true; find() is read-only.
+  void add(const EnvInfo& env);
+  void remove(int64_t id);
+  // A request starts in environment `id`: active + 1, invocations + 1.
+  void start_request(int64_t id);
+  // A request in `id` ended at `now`: active - 1 (not below 0), last_used_us = now.
+  void end_request(int64_t id, TimeUs now);
+
   const EnvInfo* find(int64_t id) const;
   const std::map<int64_t, EnvInfo>& environments() const { return envs_; }  // by id
   std::vector<const EnvInfo*> of(const std::string& function) const;       // by id
   std::vector<const EnvInfo*> idle() const;                                 // by id
   std::vector<const EnvInfo*> idle(const std::string& function) const;      // by id
+  size_t count(const std::string& function) const;                          // environments
+
+  // The idle environment of `function` a router picks: provisioned ones first, then the
+  // most recently used (ties: the higher id) or the least recently used (ties: the lower
+  // id). nullptr when none is idle.
+  const EnvInfo* most_recently_used_idle(const std::string& function) const;
+  const EnvInfo* least_recently_used_idle(const std::string& function) const;
+  // Every idle environment, least recently used first (ties: lower id first).
+  template <typename Visit>  // bool visit(const EnvInfo&): false stops
+  void for_each_idle_lru(Visit visit) const {
+    for (const auto& [t, id] : idle_lru_)
+      if (!visit(envs_.at(id))) return;
+  }
 
   // Requests running now: in the whole pool, and for one function.
-  int concurrency() const;
+  int concurrency() const { return active_; }
   int concurrency(const std::string& function) const;
+  // Requests started by `function`'s environments now in the pool (Greedy-Dual's Freq).
+  int64_t invocations(const std::string& function) const;
 
   // Memory: the sum of every environment's memory_mb (busy, idle or initialising), and the
   // host's budget for it (0: no budget).
-  int64_t used_mb() const;
+  int64_t used_mb() const { return used_mb_; }
   int64_t budget_mb() const { return budget_mb_; }
   void set_budget_mb(int64_t mb) { budget_mb_ = mb; }
 
@@ -93,8 +120,24 @@ class Pool {
   const CostStats& costs() const { return costs_; }
 
  private:
+  using ByUse = std::set<std::pair<TimeUs, int64_t>>;  // (last_used_us, id)
+  struct PerFunction {
+    std::set<int64_t> ids;
+    int active = 0;
+    int64_t invocations = 0;
+    ByUse idle_provisioned, idle_on_demand;
+  };
+  void index(const EnvInfo& env);
+  void unindex(const EnvInfo& env);
+  const PerFunction* per_function(const std::string& name) const;
+
   std::map<std::string, FunctionInfo> functions_;
+  std::map<std::string, int> reserved_;
   std::map<int64_t, EnvInfo> envs_;
+  std::map<std::string, PerFunction> by_function_;
+  ByUse idle_lru_;
+  int active_ = 0;
+  int64_t used_mb_ = 0;
   int64_t budget_mb_ = 0;
   CostStats costs_;
 };

@@ -52,15 +52,14 @@ Scheduler::Admission Scheduler::place(const std::string& function, const Route& 
       a.message = route.message;
       return a;
     case Route::Kind::kReuse: {
-      EnvInfo* env = pool_.find(route.environment_id);
+      const EnvInfo* env = pool_.find(route.environment_id);
       if (!env || env->function != function || env->active >= per_env) {
         throw std::logic_error("scale-out policy " + scale_out_->name() + " routed a request for " +
                                function + " to environment " + std::to_string(route.environment_id) +
                                ", which cannot take it");
       }
       clear_keep_until(env->id);
-      ++env->active;
-      ++env->invocations;
+      pool_.start_request(env->id);
       keep_alive_->on_start(*env, false, pool_, now);
       a.kind = Admission::Kind::kRun;
       a.placement = {env->id, false};
@@ -129,11 +128,10 @@ void Scheduler::evict(int64_t id, const std::string& reason, TimeUs now) {
 }
 
 void Scheduler::finished(int64_t environment_id, bool reusable, bool cold, double cost_ms, TimeUs now) {
-  EnvInfo* env = pool_.find(environment_id);
+  const EnvInfo* env = pool_.find(environment_id);
   if (!env) return;
   if (cost_ms >= 0) pool_.costs().add(env->function, env->memory_mb, cold, cost_ms);
-  env->active = std::max(0, env->active - 1);
-  env->last_used_us = now;
+  pool_.end_request(environment_id, now);
   const std::string function = env->function;
   if (!reusable) {
     const EnvInfo gone = *env;
@@ -151,7 +149,7 @@ void Scheduler::finished(int64_t environment_id, bool reusable, bool cold, doubl
   if (env && env->idle()) becomes_idle(*env, now);
 }
 
-void Scheduler::becomes_idle(EnvInfo& env, TimeUs now) {
+void Scheduler::becomes_idle(const EnvInfo& env, TimeUs now) {
   const IdleDecision d = keep_alive_->on_idle(env, pool_, now);
   const int64_t id = env.id;
   if (d.prewarm) prewarms_.emplace(d.prewarm->at_us, *d.prewarm);

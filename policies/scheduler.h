@@ -128,7 +128,7 @@ class Scheduler {
   // Frees `need_mb` of the budget with the keep-alive policy's victims, all or nothing.
   bool make_room(int64_t need_mb, TimeUs now);
   void evict(int64_t id, const std::string& reason, TimeUs now);
-  void becomes_idle(EnvInfo& env, TimeUs now);
+  void becomes_idle(const EnvInfo& env, TimeUs now);
   void serve_queue(const std::string& function, TimeUs now);
   void start_prewarm(const Prewarm& p, TimeUs now);
   void set_keep_until(int64_t id, TimeUs t);

@@ -62,9 +62,7 @@ class PriorityCache : public KeepAlivePolicy {
   bool needs_memory_budget() const override { return true; }
 
   void on_start(const EnvInfo& env, bool /*cold*/, const Pool& pool, TimeUs /*now*/) override {
-    int64_t freq = 0;
-    for (const EnvInfo* e : pool.of(env.function)) freq += e->invocations;
-    access_[env.function] = {clock_, freq};
+    access_[env.function] = {clock_, pool.invocations(env.function)};
     pending_.erase(env.id);
   }
 
@@ -75,7 +73,7 @@ class PriorityCache : public KeepAlivePolicy {
       clock_ = std::max(clock_, it->second);
       pending_.erase(it);
     }
-    if (pool.of(env.function).empty()) access_.erase(env.function);  // its Freq is lost with it
+    if (pool.count(env.function) == 0) access_.erase(env.function);  // its Freq is lost with it
   }
 
   std::vector<int64_t> victims(const Pool& pool, int64_t need_mb, TimeUs /*now*/) override {

@@ -10,18 +10,25 @@
 namespace coldlab::policies {
 
 std::vector<int64_t> lru_victims(const Pool& pool) {
-  std::vector<const EnvInfo*> idle = pool.idle();
-  // pool.idle() is by id, so a stable sort leaves equal times in id order.
-  std::stable_sort(idle.begin(), idle.end(),
-                   [](const EnvInfo* a, const EnvInfo* b) { return a->last_used_us < b->last_used_us; });
   std::vector<int64_t> ids;
-  ids.reserve(idle.size());
-  for (const EnvInfo* env : idle) ids.push_back(env->id);
+  pool.for_each_idle_lru([&](const EnvInfo& env) {
+    ids.push_back(env.id);
+    return true;
+  });
   return ids;
 }
 
 std::vector<int64_t> KeepAlivePolicy::victims(const Pool& pool, int64_t need_mb, TimeUs /*now*/) {
-  return keep_alive::enough(pool, lru_victims(pool), need_mb);
+  // Only as many as it takes: O(victims · log n), not a sort of every idle environment.
+  std::vector<int64_t> ids;
+  if (need_mb <= 0) return ids;
+  int64_t freed = 0;
+  pool.for_each_idle_lru([&](const EnvInfo& env) {
+    ids.push_back(env.id);
+    freed += env.memory_mb;
+    return freed < need_mb;
+  });
+  return ids;
 }
 
 namespace keep_alive {

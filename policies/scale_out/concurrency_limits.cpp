@@ -18,16 +18,14 @@ std::optional<Route> concurrency_throttle(const std::string& function, const Poo
         "function " + function + " is at its reserved concurrency of " + std::to_string(reserved));
   }
 
+  // Reserved functions are few: the pool keeps them apart, so this stays O(reserved).
   int64_t reserved_sum = 0;
-  for (const auto& [name, f] : pool.functions())
-    if (f.reserved_concurrency) reserved_sum += std::max(*f.reserved_concurrency, 0);
-  const int64_t unreserved_pool = std::max<int64_t>(account_limit - reserved_sum, 0);
-
-  int64_t in_use = 0;
-  for (const auto& [id, env] : pool.environments()) {
-    const FunctionInfo* f = pool.function(env.function);
-    if (!f || !f->reserved_concurrency) in_use += env.active;
+  int64_t in_use = pool.concurrency();
+  for (const auto& [name, reserved] : pool.reserved()) {
+    reserved_sum += std::max(reserved, 0);
+    in_use -= pool.concurrency(name);
   }
+  const int64_t unreserved_pool = std::max<int64_t>(account_limit - reserved_sum, 0);
   if (in_use < unreserved_pool) return std::nullopt;
   return Route::throttle(kConcurrentInvocationLimitExceeded,
                          "account concurrency: the unreserved pool (" + std::to_string(unreserved_pool) +

@@ -38,6 +38,8 @@ bool preferred(const EnvInfo& a, const EnvInfo& b, Routing routing);
 
 // The environment routing prefers among `candidates`; nullptr when there are none.
 const EnvInfo* pick(const std::vector<const EnvInfo*>& candidates, Routing routing);
+// The idle environment of `function` routing prefers (O(log n)); nullptr when none is idle.
+const EnvInfo* pick_idle(const Pool& pool, const std::string& function, Routing routing);
 
 // Lambda's concurrency limits for one more request of `function` (lambda-api.md §4):
 //   - a function with reserved concurrency R runs at most R requests at once (R = 0

@@ -64,7 +64,7 @@ class Lambda final : public ScaleOutPolicy {
 
   Route route(const std::string& function, int /*queued*/, const Pool& pool, TimeUs now) override {
     if (auto throttle = scale_out::concurrency_throttle(function, pool, concurrency_)) return *throttle;
-    if (const EnvInfo* env = scale_out::pick(pool.idle(function), routing_)) return Route::reuse(env->id);
+    if (const EnvInfo* env = scale_out::pick_idle(pool, function, routing_)) return Route::reuse(env->id);
     const TokenBucket* bucket = bucket_of(function);
     if (!bucket || bucket->available(now) > 0) return Route::start();
     const std::string wait = format_duration(bucket->next_token_us(now) - now);

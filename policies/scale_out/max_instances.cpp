@@ -37,8 +37,8 @@ class MaxInstances final : public ScaleOutPolicy {
   }
 
   Route route(const std::string& function, int queued, const Pool& pool, TimeUs now) override {
-    if (const EnvInfo* env = scale_out::pick(pool.idle(function), routing_)) return Route::reuse(env->id);
-    if (static_cast<int64_t>(pool.of(function).size()) < m_) return Route::start();
+    if (const EnvInfo* env = scale_out::pick_idle(pool, function, routing_)) return Route::reuse(env->id);
+    if (static_cast<int64_t>(pool.count(function)) < m_) return Route::start();
     if (queued >= queue_)
       return Route::throttle(kReservedFunctionConcurrentInvocationLimitExceeded,
                              "function " + function + " has its maximum of " + std::to_string(m_) +

@@ -26,4 +26,8 @@ const EnvInfo* pick(const std::vector<const EnvInfo*>& candidates, Routing routi
   return best;
 }
 
+const EnvInfo* pick_idle(const Pool& pool, const std::string& function, Routing routing) {
+  return routing == Routing::kMru ? pool.most_recently_used_idle(function) : pool.least_recently_used_idle(function);
+}
+
 }  // namespace coldlab::policies::scale_out

@@ -53,17 +53,13 @@ struct BudgetHost {
   }
 
   void warm(int64_t id, TimeUs t) {
-    EnvInfo& e = *pool.find(id);
-    ++e.active;
-    ++e.invocations;
-    policy->on_start(e, false, pool, t);
+    pool.start_request(id);
+    policy->on_start(*pool.find(id), false, pool, t);
   }
 
   void finish(int64_t id, TimeUs t) {
-    EnvInfo& e = *pool.find(id);
-    --e.active;
-    e.last_used_us = t;
-    CHECK(policy->on_idle(e, pool, t).keep_until_us == kForever);
+    pool.end_request(id, t);
+    CHECK(policy->on_idle(*pool.find(id), pool, t).keep_until_us == kForever);
   }
 
   // A request on a new environment that runs and goes idle at `t`. Returns the victims.

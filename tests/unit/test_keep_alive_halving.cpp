@@ -32,17 +32,13 @@ struct Host {
   }
 
   void start(int64_t id, TimeUs t) {
-    EnvInfo& e = *pool.find(id);
-    ++e.active;
-    ++e.invocations;
-    policy->on_start(e, false, pool, t);
+    pool.start_request(id);
+    policy->on_start(*pool.find(id), false, pool, t);
   }
 
   void finish(int64_t id, TimeUs t) {
-    EnvInfo& e = *pool.find(id);
-    --e.active;
-    e.last_used_us = t;
-    policy->on_idle(e, pool, t);
+    pool.end_request(id, t);
+    policy->on_idle(*pool.find(id), pool, t);
   }
 
   // Runs every tick due up to `t`; returns the ids evicted.

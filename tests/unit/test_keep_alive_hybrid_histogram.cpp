@@ -29,13 +29,10 @@ Run feed(KeepAlivePolicy& policy, const std::vector<TimeUs>& its, TimeUs run = s
   Run r;
   auto one = [&](TimeUs start) {
     policy.on_request("f", pool, start);
-    EnvInfo& e = *pool.find(1);
-    e.active = 1;
-    ++e.invocations;
-    policy.on_start(e, false, pool, start);
-    e.active = 0;
-    e.last_used_us = start + run;
-    r.decisions.push_back(policy.on_idle(e, pool, start + run));
+    pool.start_request(1);
+    policy.on_start(*pool.find(1), false, pool, start);
+    pool.end_request(1, start + run);
+    r.decisions.push_back(policy.on_idle(*pool.find(1), pool, start + run));
     r.end = start + run;
   };
   one(0);

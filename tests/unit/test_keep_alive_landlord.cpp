@@ -50,7 +50,7 @@ TEST_CASE("keep_alive landlord: never names a busy environment", "[keep_alive]")
   int64_t a = 0, b = 0;
   h.cold_and_idle("A", 128, s(1), &a);  // no warm time known: credit 0, the first victim
   h.cold_and_idle("B", 128, s(2), &b);
-  h.pool.find(a)->active = 1;
+  h.pool.start_request(a);
   CHECK(h.policy->victims(h.pool, 100, s(3)) == Ids{b});
   CHECK(h.policy->victims(h.pool, 1000, s(3)) == Ids{b});
 }

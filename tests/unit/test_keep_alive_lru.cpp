@@ -30,6 +30,7 @@ TEST_CASE("keep_alive lru: keeps forever and evicts the least recently used", "[
   CHECK(policy->victims(pool, 129, 0) == std::vector<int64_t>{3, 4});
   CHECK(policy->victims(pool, 384, 0) == std::vector<int64_t>{3, 4, 1});
   // A request reuses 3: it becomes the most recently used.
-  pool.find(3)->last_used_us = 50 * kSecondUs;
+  pool.start_request(3);
+  pool.end_request(3, 50 * kSecondUs);
   CHECK(policy->victims(pool, 128, 0) == std::vector<int64_t>{4});
 }

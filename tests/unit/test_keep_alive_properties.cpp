@@ -120,10 +120,9 @@ class Sim {
       const EnvInfo* pick = idle.front();
       for (const EnvInfo* e : idle)
         if (e->last_used_us >= pick->last_used_us) pick = e;
-      EnvInfo& e = *pool_.find(pick->id);
+      const EnvInfo& e = *pool_.find(pick->id);
       keep_until_.erase(e.id);
-      ++e.active;
-      ++e.invocations;
+      pool_.start_request(e.id);
       policy_->on_start(e, false, pool_, now_);
       mix(static_cast<uint64_t>(e.id) << 2);
       return;
@@ -147,12 +146,11 @@ class Sim {
   }
 
   void finish(int64_t id) {
-    EnvInfo& e = *pool_.find(id);
+    const EnvInfo& e = *pool_.find(id);
     const bool cold = e.invocations == 1;
     pool_.costs().add(e.function, e.memory_mb, cold,
                       static_cast<double>(cold ? 800 + below(400) : 50 + below(100)));
-    --e.active;
-    e.last_used_us = now_;
+    pool_.end_request(id, now_);
     const IdleDecision d = policy_->on_idle(e, pool_, now_);
     if (d.prewarm) {
       REQUIRE(pool_.function(d.prewarm->function));

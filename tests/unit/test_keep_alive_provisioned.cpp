@@ -64,7 +64,7 @@ TEST_CASE("keep_alive provisioned: never asks twice and re-creates the dead", "[
   // A tick now (however it came) asks for nothing: the pool already holds them.
   CHECK(policy->on_tick(pool, s(2)).prewarm.empty());
   // One is busy: it still counts.
-  pool.find(1)->active = 1;
+  { EnvInfo e = *pool.find(1); e.active = 1; pool.add(e); }
   CHECK(policy->on_tick(pool, s(3)).prewarm.empty());
   // An on-demand environment dying asks for nothing.
   EnvInfo spill;

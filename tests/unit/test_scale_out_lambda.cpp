@@ -30,11 +30,10 @@ struct Host {
       pool.add(e);
       policy->on_environment_started(e, now);
     } else if (r.kind == Kind::kReuse) {
-      EnvInfo* e = pool.find(r.environment_id);
+      const EnvInfo* e = pool.find(r.environment_id);
       REQUIRE(e);
       REQUIRE(e->function == fn);
-      ++e->active;
-      ++e->invocations;
+      pool.start_request(e->id);
     }
     return r;
   }
@@ -48,11 +47,10 @@ struct Host {
   }
 
   void finish(int64_t id, TimeUs now) {
-    EnvInfo* e = pool.find(id);
+    const EnvInfo* e = pool.find(id);
     REQUIRE(e);
     REQUIRE(e->active > 0);
-    --e->active;
-    e->last_used_us = now;
+    pool.end_request(id, now);
   }
 
   // Stops every idle environment, so the next requests need new ones.

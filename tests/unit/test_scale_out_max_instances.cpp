@@ -63,7 +63,7 @@ TEST_CASE("max-instances: starts up to m then queues with a deadline then thrott
   // Another function is not limited by f's environments.
   CHECK(policy->route("g", 0, pool, 3 * kSecondUs).kind == Kind::kStart);
   // An idle environment of f is reused (the Scheduler hands it to the queue first).
-  pool.find(2)->active = 0;
+  { EnvInfo e = *pool.find(2); e.active = 0; pool.add(e); }
   r = policy->route("f", 0, pool, 4 * kSecondUs);
   CHECK(r.kind == Kind::kReuse);
   CHECK(r.environment_id == 2);
@@ -75,7 +75,7 @@ TEST_CASE("max-instances: idle environments count towards m", "[scale_out]") {
   Route r = policy->route("f", 0, pool, 10);
   CHECK(r.kind == Kind::kReuse);
   CHECK(r.environment_id == 2);
-  pool.find(2)->active = 1;
+  { EnvInfo e = *pool.find(2); e.active = 1; pool.add(e); }
   CHECK(policy->route("f", 0, pool, 10).kind == Kind::kQueue);
   // More than m (pre-warmed by the keep-alive policy): still no start.
   pool.add(env(4, "f", 1, 0));

@@ -27,11 +27,11 @@ int64_t apply(ScaleOutPolicy& policy, Pool& pool, const std::string& fn, int64_t
     return e.id;
   }
   if (r.kind == Kind::kReuse) {
-    EnvInfo* e = pool.find(r.environment_id);
+    const EnvInfo* e = pool.find(r.environment_id);
     REQUIRE(e);
     REQUIRE(e->function == fn);
     REQUIRE(e->active < policy.per_environment_concurrency());
-    ++e->active;
+    pool.start_request(e->id);
     return e->id;
   }
   return 0;
@@ -98,12 +98,12 @@ TEST_CASE("per-env-concurrency: least loaded below n and never another function'
   Route r = policy->route("f", 0, pool, 1000);
   REQUIRE(r.kind == Kind::kReuse);
   CHECK(r.environment_id == 2);
-  pool.find(2)->active = 3;  // 1 and 2 tie at 3: mru takes 1 (used at 900)
+  { EnvInfo e = *pool.find(2); e.active = 3; pool.add(e); }  // 1 and 2 tie at 3: mru takes 1 (used at 900)
   r = policy->route("f", 0, pool, 1000);
   REQUIRE(r.kind == Kind::kReuse);
   CHECK(r.environment_id == 1);
-  pool.find(1)->active = 4;
-  pool.find(2)->active = 4;
+  { EnvInfo e = *pool.find(1); e.active = 4; pool.add(e); }
+  { EnvInfo e = *pool.find(2); e.active = 4; pool.add(e); }
   CHECK(policy->route("f", 0, pool, 1000).kind == Kind::kStart);
 }
 

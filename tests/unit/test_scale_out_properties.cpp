@@ -155,12 +155,11 @@ class Sim {
     switch (got.kind) {
       case Kind::kReuse: {
         REQUIRE(got.environment_id == want.environment_id);
-        EnvInfo* e = pool_.find(got.environment_id);
+        const EnvInfo* e = pool_.find(got.environment_id);
         REQUIRE(e);
         REQUIRE(e->function == fn);
         REQUIRE(e->active < policy_->per_environment_concurrency());
-        ++e->active;
-        ++e->invocations;
+        pool_.start_request(e->id);
         ++counts_.reuses;
         break;
       }
@@ -191,19 +190,17 @@ class Sim {
   }
 
   void finish_one() {
-    std::vector<EnvInfo*> busy;
+    std::vector<const EnvInfo*> busy;
     for (const auto& [id, e] : pool_.environments())
       if (e.active > 0) busy.push_back(pool_.find(id));
     if (busy.empty()) return;
-    EnvInfo* e = busy[uniform(0, static_cast<int>(busy.size()) - 1)];
-    --e->active;
-    e->last_used_us = now_;
+    const EnvInfo* e = busy[uniform(0, static_cast<int>(busy.size()) - 1)];
+    pool_.end_request(e->id, now_);
     // The Scheduler hands a freed environment to its function's queue first.
     auto& q = queues_[e->function];
     if (!q.empty() && e->active < policy_->per_environment_concurrency()) {
       q.pop_front();
-      ++e->active;
-      ++e->invocations;
+      pool_.start_request(e->id);
     }
   }
 
