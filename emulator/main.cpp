@@ -8,6 +8,7 @@
 #include "kdd/train_command.h"
 #include "report/report_command.h"
 #include "serve.h"
+#include "simulate_command.h"
 
 int main(int argc, char** argv) {
   // Not for users: the process an emulator starts to thaw its frozen environments if it is
@@ -35,6 +36,12 @@ int main(int argc, char** argv) {
       "train", "Train the KDD Cup 99 anomaly detector (synthetic data unless --data names a CSV)");
   coldlab::kdd::add_train_options(*train_cmd, train);
 
+  coldlab::sim::SimulateCommandOptions simulate;
+  auto* simulate_cmd = app.add_subcommand(
+      "simulate", "Replay a workload (synthetic, Azure 2019 trace, or a recorded run) through the policies in "
+                  "simulated time");
+  coldlab::sim::add_simulate_options(*simulate_cmd, simulate);
+
   CLI11_PARSE(app, argc, argv);
 
   std::string command_line;
@@ -46,5 +53,6 @@ int main(int argc, char** argv) {
     return coldlab::report::run_report_command(report);
   }
   if (train_cmd->parsed()) return coldlab::kdd::run_train(train);
+  if (simulate_cmd->parsed()) return coldlab::sim::run_simulate_command(simulate, command_line);
   return 2;
 }

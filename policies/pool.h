@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace coldlab::policies {
@@ -60,7 +61,10 @@ class CostStats {
   Costs get(const std::string& function, int memory_mb) const;
 
  private:
-  std::map<std::pair<std::string, int>, Costs> costs_;
+  struct KeyHash {
+    size_t operator()(const std::pair<std::string, int>& k) const;
+  };
+  std::unordered_map<std::pair<std::string, int>, Costs, KeyHash> costs_;
 };
 
 // Every query the Scheduler and the policies make on each request is O(log n) or better
@@ -101,7 +105,7 @@ class Pool {
   template <typename Visit>  // bool visit(const EnvInfo&): false stops
   void for_each_idle_lru(Visit visit) const {
     for (const auto& [t, id] : idle_lru_)
-      if (!visit(envs_.at(id))) return;
+      if (!visit(*by_id_.at(id))) return;
   }
 
   // Requests running now: in the whole pool, and for one function.
@@ -129,12 +133,15 @@ class Pool {
   };
   void index(const EnvInfo& env);
   void unindex(const EnvInfo& env);
+  static void insert_idle(ByUse& set, const EnvInfo& env);
+  static void erase_idle(ByUse& set, const EnvInfo& env);
   const PerFunction* per_function(const std::string& name) const;
 
   std::map<std::string, FunctionInfo> functions_;
   std::map<std::string, int> reserved_;
   std::map<int64_t, EnvInfo> envs_;
-  std::map<std::string, PerFunction> by_function_;
+  std::unordered_map<int64_t, EnvInfo*> by_id_;  // envs_'s nodes, found in O(1)
+  std::unordered_map<std::string, PerFunction> by_function_;
   ByUse idle_lru_;
   int active_ = 0;
   int64_t used_mb_ = 0;

@@ -162,14 +162,16 @@ void Scheduler::becomes_idle(const EnvInfo& env, TimeUs now) {
 
 void Scheduler::set_keep_until(int64_t id, TimeUs t) {
   clear_keep_until(id);
-  keep_until_[id] = t;
-  deadlines_.emplace(t, id);
+  // Deadlines mostly come in time order (a TTL after each request's end): the hint makes
+  // those inserts O(1).
+  const auto at = deadlines_.emplace_hint(deadlines_.end(), t, id);
+  keep_until_.emplace(id, at);
 }
 
 void Scheduler::clear_keep_until(int64_t id) {
   auto it = keep_until_.find(id);
   if (it == keep_until_.end()) return;
-  deadlines_.erase({it->second, id});
+  deadlines_.erase(it->second);
   keep_until_.erase(it);
 }
 

@@ -25,6 +25,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "keep_alive/keep_alive_policy.h"
@@ -141,8 +142,8 @@ class Scheduler {
   Pool pool_;
   // Idle environments' deadlines, by environment and in time order: take_work() and
   // next_deadline() run on every event, so they must not scan every environment.
-  std::map<int64_t, TimeUs> keep_until_;
   std::set<std::pair<TimeUs, int64_t>> deadlines_;
+  std::unordered_map<int64_t, std::set<std::pair<TimeUs, int64_t>>::iterator> keep_until_;
   std::multimap<TimeUs, Prewarm> prewarms_;
   std::map<std::string, std::deque<Ticket>> queues_;
   int64_t next_ticket_ = 1;
