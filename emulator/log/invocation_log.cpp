@@ -569,7 +569,7 @@ void SqliteInvocationLog::write(const EnvironmentStarted& e) {
   s.bind(3, e.function);
   s.bind(4, e.memory_mb);
   s.bind_text_or_null(5, e.runtime);
-  s.bind(6, e.pid);
+  s.bind_id_or_null(6, e.pid);  // 0: no process (a simulation)
   s.bind(7, e.spawned_at_us);
   if (auto error = s.run()) {
     report("cannot insert environment " + std::to_string(e.environment_id) + ": " + *error);

@@ -87,7 +87,7 @@ struct EnvironmentStarted {
   std::string function;
   int memory_mb = 0;
   std::string runtime;            // e.g. "provided.al2023", "python3.11"
-  int pid = 0;
+  int pid = 0;                    // 0: no process (a simulated environment), stored as NULL
   int64_t spawned_at_us = 0;
 };
 

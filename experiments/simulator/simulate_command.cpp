@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "log/invocation_log.h"
+#include "registry.h"
 #include "simulation.h"
 #include "workload.h"
 
@@ -64,6 +65,8 @@ Summary run_once(const SimulateCommandOptions& o, const std::string& keep_alive,
     run.scenario = o.workload;
     run.label = keep_alive;
     run.memory_budget_mb = o.memory_budget_mb;
+    run.keep_alive = policies::make_keep_alive(keep_alive)->name();
+    run.scale_out = policies::make_scale_out(o.scale_out)->name();
     nlohmann::ordered_json params;
     params["workload"] = nlohmann::json::parse(w.parameters_json);
     params["keep_alive"] = keep_alive;

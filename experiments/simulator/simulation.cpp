@@ -197,9 +197,7 @@ class Loop {
     if (!e.request.ping)
       metrics_.request_ran(app_of_[e.request.function], e.cold,
                            static_cast<double>(now - e.request.arrived_us) / 1e6);
-    if (o_.log && !e.request.ping) record_invocation(e, f, now);
-    if (e.cold && !f.init && o_.log)
-      o_.log->record(log::EnvironmentReady{e.env, now, 0});  // Init is not separated from the run
+    if (o_.log) record_invocation(e, f, now);
     if (--env.active == 0) metrics_.env_idle(env.memory_mb, now);
     scheduler_.finished(e.env, true, e.cold, e.service_s * 1e3, now);
   }
@@ -214,7 +212,7 @@ class Loop {
     if (!o_.log) return;
     const SimFunction& f = w_.functions[r.function];
     log::InvocationRecord row;
-    row.request_id = request_id(r.seq);
+    row.request_id = request_id(r);
     row.run_id = o_.run_id;
     row.function = f.name;
     row.memory_mb = f.memory_mb;
@@ -229,13 +227,13 @@ class Loop {
 
   void record_invocation(const Event& e, const SimFunction& f, TimeUs now) {
     log::InvocationRecord row;
-    row.request_id = request_id(e.request.seq);
+    row.request_id = request_id(e.request);
     row.run_id = o_.run_id;
     row.function = f.name;
     row.memory_mb = f.memory_mb;
     row.environment_id = e.env;
     row.cold = e.cold;
-    row.invocation_type = "RequestResponse";
+    row.invocation_type = e.request.ping ? "Ping" : "RequestResponse";  // as the emulator logs them
     row.started_at_us = e.request.arrived_us;
     double duration_s = e.service_s;
     if (e.cold && e.init_s >= 0) {
@@ -249,10 +247,12 @@ class Loop {
     o_.log->record(row);
   }
 
-  std::string request_id(int64_t seq) const {
-    char id[40];
-    std::snprintf(id, sizeof id, "%08llx-0000-4000-8000-%012llx", static_cast<unsigned long long>(o_.run_id),
-                  static_cast<unsigned long long>(seq));
+  // Unique in the file and the same in every rerun: the run, then requests and pings
+  // numbered apart.
+  std::string request_id(const Request& r) const {
+    char id[48];
+    std::snprintf(id, sizeof id, "%08llx-0000-4000-%s-%012llx", static_cast<unsigned long long>(o_.run_id),
+                  r.ping ? "8001" : "8000", static_cast<unsigned long long>(r.seq));
     return id;
   }
 
@@ -271,7 +271,7 @@ class Loop {
     }
     for (const auto& name : work.ping) {
       metrics_.ping();
-      arrive({-1, now, index_.at(name), true}, now);
+      arrive({pings_++, now, index_.at(name), true}, now);
     }
     for (const auto& x : work.dispatch) {
       auto it = queued_.find(x.ticket);
@@ -315,6 +315,7 @@ class Loop {
   int64_t order_ = 0;
   int64_t next_id_ = 1;
   int64_t arrivals_ = 0;
+  int64_t pings_ = 0;
   int64_t events_seen_ = 0;
   int stalled_ = 0;
 };
