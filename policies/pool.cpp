@@ -26,7 +26,8 @@ CostStats::Costs CostStats::get(const std::string& function, int memory_mb) cons
 }
 
 void Pool::set_function(const FunctionInfo& f) {
-  functions_[f.name] = f;
+  const FunctionInfo& stored = functions_[f.name] = f;
+  function_index_[f.name] = &stored;
   if (f.reserved_concurrency) {
     reserved_[f.name] = *f.reserved_concurrency;
   } else {
@@ -35,8 +36,8 @@ void Pool::set_function(const FunctionInfo& f) {
 }
 
 const FunctionInfo* Pool::function(const std::string& name) const {
-  auto it = functions_.find(name);
-  return it == functions_.end() ? nullptr : &it->second;
+  auto it = function_index_.find(name);
+  return it == function_index_.end() ? nullptr : it->second;
 }
 
 const Pool::PerFunction* Pool::per_function(const std::string& name) const {
@@ -44,106 +45,107 @@ const Pool::PerFunction* Pool::per_function(const std::string& name) const {
   return it == by_function_.end() ? nullptr : &it->second;
 }
 
-// An environment goes idle at the latest time yet, almost always: with the end() hint
-// the insert is O(1). Erasing through find() walks the tree once, not twice as erase(key)'s
-// equal_range does.
-void Pool::insert_idle(ByUse& set, const EnvInfo& env) { set.emplace_hint(set.end(), env.last_used_us, env.id); }
+namespace {
 
-void Pool::erase_idle(ByUse& set, const EnvInfo& env) {
-  auto it = set.find({env.last_used_us, env.id});
-  if (it != set.end()) set.erase(it);
+// (last_used_us, id) order.
+bool before(const EnvInfo& a, const EnvInfo& b) {
+  return a.last_used_us != b.last_used_us ? a.last_used_us < b.last_used_us : a.id < b.id;
 }
 
-void Pool::index(const EnvInfo& env) {
-  PerFunction& f = by_function_[env.function];
+}  // namespace
+
+void Pool::insert_idle(Node& n) {
+  auto place = [&](ByUse& list) {
+    auto it = list.end();
+    while (it != list.begin() && before(n.env, (*std::prev(it))->env)) --it;
+    return list.insert(it, &n);
+  };
+  n.in_function = place(n.env.provisioned ? n.function->idle_provisioned : n.function->idle_on_demand);
+  n.in_pool = place(idle_lru_);
+}
+
+void Pool::erase_idle(Node& n) {
+  (n.env.provisioned ? n.function->idle_provisioned : n.function->idle_on_demand).erase(n.in_function);
+  idle_lru_.erase(n.in_pool);
+}
+
+void Pool::index(Node& n) {
+  const EnvInfo& env = n.env;
+  n.function = &by_function_[env.function];
+  PerFunction& f = *n.function;
   f.ids.insert(env.id);
   f.active += env.active;
   f.invocations += env.invocations;
   active_ += env.active;
   used_mb_ += env.memory_mb;
-  if (env.idle()) {
-    insert_idle(env.provisioned ? f.idle_provisioned : f.idle_on_demand, env);
-    insert_idle(idle_lru_, env);
-  }
+  if (env.idle()) insert_idle(n);
 }
 
-void Pool::unindex(const EnvInfo& env) {
-  auto it = by_function_.find(env.function);
-  PerFunction& f = it->second;
+void Pool::unindex(Node& n) {
+  const EnvInfo& env = n.env;
+  PerFunction& f = *n.function;
   f.ids.erase(env.id);
   f.active -= env.active;
   f.invocations -= env.invocations;
   active_ -= env.active;
   used_mb_ -= env.memory_mb;
-  if (env.idle()) {
-    erase_idle(env.provisioned ? f.idle_provisioned : f.idle_on_demand, env);
-    erase_idle(idle_lru_, env);
-  }
-  if (f.ids.empty()) by_function_.erase(it);
+  if (env.idle()) erase_idle(n);
 }
 
 void Pool::add(const EnvInfo& env) {
   remove(env.id);
   EnvInfo& stored = envs_.emplace(env.id, env).first->second;
-  by_id_.emplace(env.id, &stored);
-  index(stored);
+  index(nodes_.emplace(env.id, Node{stored, nullptr, {}, {}}).first->second);
 }
 
 void Pool::remove(int64_t id) {
-  auto it = envs_.find(id);
-  if (it == envs_.end()) return;
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return;
   unindex(it->second);
-  by_id_.erase(id);
-  envs_.erase(it);
+  nodes_.erase(it);
+  envs_.erase(id);
 }
 
 // start_request and end_request run on every request: they touch only the indexes that
-// change, not a full unindex/index.
+// change.
 void Pool::start_request(int64_t id) {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return;
-  EnvInfo& env = *it->second;
-  PerFunction& f = by_function_.find(env.function)->second;
-  if (env.idle()) {
-    erase_idle(env.provisioned ? f.idle_provisioned : f.idle_on_demand, env);
-    erase_idle(idle_lru_, env);
-  }
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return;
+  Node& n = it->second;
+  EnvInfo& env = n.env;
+  if (env.idle()) erase_idle(n);
   ++env.active;
   ++env.invocations;
-  ++f.active;
-  ++f.invocations;
+  ++n.function->active;
+  ++n.function->invocations;
   ++active_;
 }
 
 void Pool::end_request(int64_t id, TimeUs now) {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return;
-  EnvInfo& env = *it->second;
-  PerFunction& f = by_function_.find(env.function)->second;
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return;
+  Node& n = it->second;
+  EnvInfo& env = n.env;
   if (env.idle()) {
-    erase_idle(env.provisioned ? f.idle_provisioned : f.idle_on_demand, env);
-    erase_idle(idle_lru_, env);
+    erase_idle(n);
   } else {
     --env.active;
-    --f.active;
+    --n.function->active;
     --active_;
   }
   env.last_used_us = now;
-  if (env.idle()) {
-    insert_idle(env.provisioned ? f.idle_provisioned : f.idle_on_demand, env);
-    insert_idle(idle_lru_, env);
-  }
+  if (env.idle()) insert_idle(n);
 }
 
 const EnvInfo* Pool::find(int64_t id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : it->second;
+  auto it = nodes_.find(id);
+  return it == nodes_.end() ? nullptr : &it->second.env;
 }
 
 std::vector<const EnvInfo*> Pool::of(const std::string& function) const {
   std::vector<const EnvInfo*> out;
   if (const PerFunction* f = per_function(function))
-    for (int64_t id : f->ids) out.push_back(by_id_.at(id));
+    for (int64_t id : f->ids) out.push_back(&nodes_.at(id).env);
   return out;
 }
 
@@ -158,7 +160,7 @@ std::vector<const EnvInfo*> Pool::idle(const std::string& function) const {
   std::vector<const EnvInfo*> out;
   if (const PerFunction* f = per_function(function))
     for (int64_t id : f->ids)
-      if (const EnvInfo* env = by_id_.at(id); env->idle()) out.push_back(env);
+      if (const EnvInfo& env = nodes_.at(id).env; env.idle()) out.push_back(&env);
   return out;
 }
 
@@ -170,15 +172,15 @@ size_t Pool::count(const std::string& function) const {
 const EnvInfo* Pool::most_recently_used_idle(const std::string& function) const {
   const PerFunction* f = per_function(function);
   if (!f) return nullptr;
-  const ByUse& set = f->idle_provisioned.empty() ? f->idle_on_demand : f->idle_provisioned;
-  return set.empty() ? nullptr : by_id_.at(set.rbegin()->second);
+  const ByUse& list = f->idle_provisioned.empty() ? f->idle_on_demand : f->idle_provisioned;
+  return list.empty() ? nullptr : &list.back()->env;
 }
 
 const EnvInfo* Pool::least_recently_used_idle(const std::string& function) const {
   const PerFunction* f = per_function(function);
   if (!f) return nullptr;
-  const ByUse& set = f->idle_provisioned.empty() ? f->idle_on_demand : f->idle_provisioned;
-  return set.empty() ? nullptr : by_id_.at(set.begin()->second);
+  const ByUse& list = f->idle_provisioned.empty() ? f->idle_on_demand : f->idle_provisioned;
+  return list.empty() ? nullptr : &list.front()->env;
 }
 
 int Pool::concurrency(const std::string& function) const {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <list>
 #include <map>
 #include <optional>
 #include <set>
@@ -67,12 +68,19 @@ class CostStats {
   std::unordered_map<std::pair<std::string, int>, Costs, KeyHash> costs_;
 };
 
-// Every query the Scheduler and the policies make on each request is O(log n) or better
-// (indexes kept by the mutators below), so a simulator can push millions of requests per
+// Every query the Scheduler and the policies make on each request is O(1) or O(log n)
+// (indexes kept by the mutators below), so a simulator can push a million requests a
 // second through the same code the emulator runs. Listing queries (of, idle) cost what
 // they return.
 class Pool {
  public:
+  Pool() = default;
+  // The indexes point into the pool's own nodes, which a move keeps and a copy would not.
+  Pool(Pool&&) = default;
+  Pool& operator=(Pool&&) = default;
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
   // Functions.
   void set_function(const FunctionInfo& f);
   const FunctionInfo* function(const std::string& name) const;
@@ -104,8 +112,8 @@ class Pool {
   // Every idle environment, least recently used first (ties: lower id first).
   template <typename Visit>  // bool visit(const EnvInfo&): false stops
   void for_each_idle_lru(Visit visit) const {
-    for (const auto& [t, id] : idle_lru_)
-      if (!visit(*by_id_.at(id))) return;
+    for (const Node* n : idle_lru_)
+      if (!visit(n->env)) return;
   }
 
   // Requests running now: in the whole pool, and for one function.
@@ -124,23 +132,34 @@ class Pool {
   const CostStats& costs() const { return costs_; }
 
  private:
-  using ByUse = std::set<std::pair<TimeUs, int64_t>>;  // (last_used_us, id)
+  struct Node;
+  // Idle environments by (last_used_us, id). Environments go idle at the latest time yet,
+  // almost always, so a list with inserts walked from the back is O(1) per request where a
+  // tree would rebalance; erasing goes through the node's own iterator.
+  using ByUse = std::list<Node*>;
   struct PerFunction {
     std::set<int64_t> ids;
     int active = 0;
     int64_t invocations = 0;
     ByUse idle_provisioned, idle_on_demand;
   };
-  void index(const EnvInfo& env);
-  void unindex(const EnvInfo& env);
-  static void insert_idle(ByUse& set, const EnvInfo& env);
-  static void erase_idle(ByUse& set, const EnvInfo& env);
+  struct Node {
+    EnvInfo& env;  // in envs_
+    PerFunction* function = nullptr;
+    ByUse::iterator in_function{}, in_pool{};  // valid while idle
+  };
+  void index(Node& n);
+  void unindex(Node& n);
+  void insert_idle(Node& n);
+  void erase_idle(Node& n);
   const PerFunction* per_function(const std::string& name) const;
 
   std::map<std::string, FunctionInfo> functions_;
+  std::unordered_map<std::string, const FunctionInfo*> function_index_;
   std::map<std::string, int> reserved_;
   std::map<int64_t, EnvInfo> envs_;
-  std::unordered_map<int64_t, EnvInfo*> by_id_;  // envs_'s nodes, found in O(1)
+  std::unordered_map<int64_t, Node> nodes_;  // by id
+  // PerFunction entries live as long as the pool: nodes point to them.
   std::unordered_map<std::string, PerFunction> by_function_;
   ByUse idle_lru_;
   int active_ = 0;
