@@ -9,6 +9,7 @@
 #include "report/report_command.h"
 #include "serve.h"
 #include "simulate_command.h"
+#include "trace_command.h"
 
 int main(int argc, char** argv) {
   // Not for users: the process an emulator starts to thaw its frozen environments if it is
@@ -42,6 +43,10 @@ int main(int argc, char** argv) {
                   "simulated time");
   coldlab::sim::add_simulate_options(*simulate_cmd, simulate);
 
+  coldlab::sim::TraceCommandOptions trace;
+  auto* trace_cmd = app.add_subcommand("trace", "Files in the Azure Functions 2019 trace's format (synth)");
+  coldlab::sim::add_trace_options(*trace_cmd, trace);
+
   CLI11_PARSE(app, argc, argv);
 
   std::string command_line;
@@ -54,5 +59,6 @@ int main(int argc, char** argv) {
   }
   if (train_cmd->parsed()) return coldlab::kdd::run_train(train);
   if (simulate_cmd->parsed()) return coldlab::sim::run_simulate_command(simulate, command_line);
+  if (trace_cmd->parsed()) return coldlab::sim::run_trace_command(trace);
   return 2;
 }

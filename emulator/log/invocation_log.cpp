@@ -20,7 +20,8 @@ namespace {
 // 2: runs.keep_alive, scale_out, memory_budget_mb.
 // 3: runs.clock, wall_ms, kind, experiment_id, scenario, label, parameters_json, status,
 //    warnings; the requests table.
-constexpr int kSchemaVersion = 3;
+// 4: runs.summary_json (simulations).
+constexpr int kSchemaVersion = 4;
 
 // Every statement is idempotent so that opening an existing database of this version is a no-op.
 constexpr const char* kSchema = R"sql(
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS runs (
   label TEXT,
   parameters_json TEXT,
   status TEXT,
-  warnings TEXT
+  warnings TEXT,
+  summary_json TEXT
 );
 CREATE TABLE IF NOT EXISTS environments (
   id INTEGER PRIMARY KEY,
@@ -119,11 +121,12 @@ constexpr const char* kInsertRun =
     "INSERT INTO runs (started_at_us, coldlab_version, command_line, host_json, config_json, "
     "keep_alive, scale_out, memory_budget_mb, clock, kind, experiment_id, scenario, label, "
     "parameters_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-// An experiment's first run is its own experiment.
+// An experiment's (or a simulation sweep's) first run is its own experiment.
 constexpr const char* kRunStartsExperiment =
-    "UPDATE runs SET experiment_id = id WHERE id = ? AND kind = 'experiment' AND experiment_id IS NULL";
+    "UPDATE runs SET experiment_id = id WHERE id = ? AND kind IN ('experiment', 'simulation') "
+    "AND experiment_id IS NULL";
 constexpr const char* kEndRun =
-    "UPDATE runs SET ended_at_us = ?, wall_ms = ?, status = ?, warnings = ? WHERE id = ?";
+    "UPDATE runs SET ended_at_us = ?, wall_ms = ?, status = ?, warnings = ?, summary_json = ? WHERE id = ?";
 constexpr const char* kInsertEnvironment =
     "INSERT INTO environments (id, run_id, function, memory_mb, runtime, pid, spawned_at_us) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -416,6 +419,7 @@ void SqliteInvocationLog::apply_schema() {
                                  "warnings TEXT"})
         exec(("ALTER TABLE runs ADD COLUMN " + std::string(column)).c_str());
     }
+    if (old_version >= 1 && old_version <= 3) exec("ALTER TABLE runs ADD COLUMN summary_json TEXT");
     exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
     exec("COMMIT");
   } catch (...) {
@@ -456,7 +460,7 @@ int64_t SqliteInvocationLog::begin_run(const RunInfo& run) {
     if (run.memory_budget_mb > 0) s.bind(8, run.memory_budget_mb); else s.bind_null(8);
     s.bind_text_or_null(9, run.clock);
     s.bind_text_or_null(10, run.kind);
-    if (run.kind == "experiment") s.bind_id_or_null(11, run.experiment_id); else s.bind_null(11);
+    if (run.kind == "experiment" || run.kind == "simulation") s.bind_id_or_null(11, run.experiment_id); else s.bind_null(11);
     s.bind_text_or_null(12, run.scenario);
     s.bind_text_or_null(13, run.label);
     s.bind_text_or_null(14, run.parameters_json);
@@ -479,7 +483,8 @@ void SqliteInvocationLog::end_run(int64_t run_id, const RunEnd& end) {
     if (end.wall_ms >= 0) s.bind(2, end.wall_ms); else s.bind_null(2);
     s.bind_text_or_null(3, end.status);
     s.bind_text_or_null(4, end.warnings);
-    s.bind(5, run_id);
+    s.bind_text_or_null(5, end.summary_json);
+    s.bind(6, run_id);
     if (auto error = s.run()) fail("cannot end run " + std::to_string(run_id) + ": " + *error);
     if (sqlite3_changes(db_) == 0) fail("no run with id " + std::to_string(run_id));
   }

@@ -40,8 +40,9 @@ struct RunInfo {
   // Schema 3:
   std::string clock = "real";     // "real" or "virtual": what every _at_us of the run is
   std::string kind = "serve";     // "serve" or "experiment"
-  // Experiments: the runs of one `coldlab run` share the id of its first run; 0 for the
-  // first one (it gets its own id). Ignored for other kinds (stored as NULL).
+  // Experiments: the runs of one `coldlab run` (or one `coldlab simulate --sweep`) share
+  // the id of its first run; 0 for the first one (it gets its own id). Ignored for other
+  // kinds (stored as NULL).
   int64_t experiment_id = 0;
   std::string scenario;           // the scenario file
   std::string label;              // the combination, e.g. "python 512 MB"
@@ -54,6 +55,7 @@ struct RunEnd {
   double wall_ms = -1;            // real time the run took; < 0: not known (NULL)
   std::string status = "completed";  // "completed", "interrupted" or "failed"
   std::string warnings;           // e.g. the driver fell behind its schedule; empty: none
+  std::string summary_json;       // schema 4: a simulation's summary (JSON); empty: none
 };
 
 // One request a load driver sent (`coldlab run`), as its client saw it (schema 3).

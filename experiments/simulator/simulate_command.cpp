@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -45,8 +46,10 @@ class ProgressBar {
   std::chrono::steady_clock::time_point began_;
 };
 
+// Simulates once; with `db`, records the run and its rows, and leaves the run open in
+// *run_id for the caller to end with the final summary.
 Summary run_once(const SimulateCommandOptions& o, const std::string& keep_alive, log::InvocationLog* db,
-                 const std::string& command_line, ProgressBar& bar, const char* what) {
+                 const std::string& command_line, ProgressBar& bar, const char* what, int64_t* run_id_out) {
   Workload w = load_workload(o.workload, o.seed);
   SimulationOptions so;
   so.keep_alive = keep_alive;
@@ -79,14 +82,16 @@ Summary run_once(const SimulateCommandOptions& o, const std::string& keep_alive,
     so.run_id = run_id;
   }
   Summary s = simulate(w, so);
-  if (db) {
-    // The policies' own names, with their parameters, once the simulation made them.
-    log::RunEnd end;
-    end.ended_at_us = static_cast<int64_t>(s.span_s * 1e6);
-    end.wall_ms = s.wall_s * 1e3;
-    db->end_run(run_id, end);
-  }
+  if (run_id_out) *run_id_out = run_id;
   return s;
+}
+
+void end_run(log::InvocationLog& db, int64_t run_id, const Summary& s) {
+  log::RunEnd end;
+  end.ended_at_us = static_cast<int64_t>(std::llround(s.span_s * 1e6));
+  end.wall_ms = s.wall_s * 1e3;
+  end.summary_json = summary_json(s);
+  db.end_run(run_id, end);
 }
 
 }  // namespace
@@ -122,9 +127,10 @@ int run_simulate_command(const SimulateCommandOptions& o, const std::string& com
       db = log::InvocationLog::open(o.db, lo);
     }
     Summary s;
+    int64_t run_id = 0;
     {
       ProgressBar bar(bar_on);
-      s = run_once(o, o.keep_alive, db.get(), command_line, bar, "simulate");
+      s = run_once(o, o.keep_alive, db.get(), command_line, bar, "simulate", &run_id);
     }
     if (!o.no_baseline) {
       // Wasted memory means little alone: Shahrad et al. normalise it to a fixed
@@ -133,12 +139,12 @@ int run_simulate_command(const SimulateCommandOptions& o, const std::string& com
         s.wasted_memory_pct_of_fixed_10m = 100;
       } else {
         ProgressBar bar(bar_on);
-        const Summary base = run_once(o, kBaseline, nullptr, command_line, bar, "baseline fixed:ttl=10m");
+        const Summary base = run_once(o, kBaseline, nullptr, command_line, bar, "baseline fixed:ttl=10m", nullptr);
         s.wasted_memory_pct_of_fixed_10m = base.wasted_memory_gb_s > 0 ? 100 * s.wasted_memory_gb_s / base.wasted_memory_gb_s : 0;
         s.wall_s += base.wall_s;
       }
     }
-    if (db) db->flush();
+    if (db) end_run(*db, run_id, s);
     std::cout << (o.summary == "json" ? summary_json(s) + "\n" : summary_table(s));
     return 0;
   } catch (const std::exception& e) {  // a refused workload or policy spec, an unwritable database

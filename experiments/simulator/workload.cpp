@@ -3,6 +3,7 @@
 #include <fstream>
 #include <yaml-cpp/yaml.h>
 
+#include "azure_workload.h"
 #include "replay_workload.h"
 #include "synthetic_workload.h"
 #include "yaml_errors.h"
@@ -22,6 +23,7 @@ Workload load_workload(const std::filesystem::path& file, uint64_t seed) {
   const std::string kind = require_string(root, "kind", file, "");
   if (kind == "synthetic") return load_synthetic_workload(root, file, seed);
   if (kind == "replay") return load_replay_workload(root, file, seed);
+  if (kind == "azure2019") return load_azure_workload(root, file, seed);
   throw yaml_error(file, root["kind"], "kind", "unknown kind '" + kind + "' (synthetic, azure2019 or replay)");
 }
 

@@ -183,7 +183,7 @@ TEST_CASE("open creates the documented schema", "[log]") {
         std::vector<std::string>{"id", "started_at_us", "ended_at_us", "coldlab_version",
                                  "command_line", "host_json", "config_json", "keep_alive", "scale_out",
                                  "memory_budget_mb", "clock", "wall_ms", "kind", "experiment_id",
-                                 "scenario", "label", "parameters_json", "status", "warnings"});
+                                 "scenario", "label", "parameters_json", "status", "warnings", "summary_json"});
   CHECK(reader.columns("environments") ==
         std::vector<std::string>{"id", "run_id", "function", "memory_mb", "runtime", "pid",
                                  "spawned_at_us", "ready_at_us", "init_ms", "ended_at_us",
@@ -199,7 +199,7 @@ TEST_CASE("open creates the documented schema", "[log]") {
                                  "label", "function", "users", "scheduled_at_us", "sent_at_us",
                                  "answered_at_us", "latency_us", "network_delay_us", "http_status",
                                  "function_error", "error", "cold", "init_ms", "response_bytes"});
-  CHECK(reader.integer("PRAGMA user_version") == 3);
+  CHECK(reader.integer("PRAGMA user_version") == 4);
   CHECK(reader.row("PRAGMA journal_mode")[0] == "wal");
 
   std::set<std::string> indexed;  // "table(col,col)" for every explicit index
@@ -287,7 +287,7 @@ TEST_CASE("a version 1 database gains the policy columns and keeps its rows", "[
   Reader reader(db.path());
   CHECK(reader.row("SELECT command_line, keep_alive FROM runs WHERE id = 1") == Row{"old run", std::nullopt});
   CHECK(reader.row("SELECT keep_alive FROM runs WHERE id = " + std::to_string(run)) == Row{"none"});
-  CHECK(reader.row("PRAGMA user_version") == Row{"3"});
+  CHECK(reader.row("PRAGMA user_version") == Row{"4"});
 }
 
 TEST_CASE("a version 2 database gains the experiment columns and the requests table", "[log]") {
@@ -317,7 +317,38 @@ TEST_CASE("a version 2 database gains the experiment columns and the requests ta
   CHECK(reader.row("SELECT clock, kind, label, experiment_id FROM runs WHERE id = " + std::to_string(run)) ==
         Row{"virtual", "experiment", "python 512 MB", std::to_string(run)});
   CHECK(reader.integer("SELECT COUNT(*) FROM requests") == 0);
-  CHECK(reader.row("PRAGMA user_version") == Row{"3"});
+  CHECK(reader.row("PRAGMA user_version") == Row{"4"});
+}
+
+TEST_CASE("a version 3 database gains the summary column, its rows kept", "[log]") {
+  TempDb db;
+  {
+    auto log = InvocationLog::open(db.path());
+    RunInfo info;
+    info.started_at_us = 1;
+    info.label = "v3 run";
+    log->begin_run(info);
+  }
+  {
+    Reader downgrade(db.path(), SQLITE_OPEN_READWRITE);
+    downgrade.exec("ALTER TABLE runs DROP COLUMN summary_json");
+    downgrade.exec("PRAGMA user_version = 3");
+  }
+  auto log = InvocationLog::open(db.path());
+  RunInfo info;
+  info.started_at_us = 2;
+  info.kind = "simulation";
+  info.clock = "simulated";
+  const int64_t run = log->begin_run(info);
+  RunEnd end;
+  end.ended_at_us = 10;
+  end.summary_json = R"({"invocations":3})";
+  log->end_run(run, end);
+  Reader reader(db.path());
+  CHECK(reader.row("SELECT label, summary_json FROM runs WHERE id = 1") == Row{"v3 run", std::nullopt});
+  CHECK(reader.row("SELECT summary_json, experiment_id FROM runs WHERE id = " + std::to_string(run)) ==
+        Row{R"({"invocations":3})", std::to_string(run)});
+  CHECK(reader.row("PRAGMA user_version") == Row{"4"});
 }
 
 TEST_CASE("an experiment's runs share the id of its first run, serve runs have none", "[log]") {
@@ -577,16 +608,16 @@ TEST_CASE("open fails with the path in the message", "[log]") {
   SECTION("schema version newer than this build") {
     {
       Reader creator(db.path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-      creator.exec("PRAGMA user_version = 4");
+      creator.exec("PRAGMA user_version = 5");
     }
     try {
       InvocationLog::open(db.path());
       FAIL("open succeeded");
     } catch (const std::runtime_error& e) {
-      CHECK_THAT(e.what(), Catch::Contains(db.path().string()) && Catch::Contains("version 4"));
+      CHECK_THAT(e.what(), Catch::Contains(db.path().string()) && Catch::Contains("version 5"));
     }
     Reader reader(db.path());
-    CHECK(reader.integer("PRAGMA user_version") == 4);  // left untouched
+    CHECK(reader.integer("PRAGMA user_version") == 5);  // left untouched
     CHECK(reader.integer("SELECT COUNT(*) FROM sqlite_master") == 0);
   }
 }
