@@ -58,7 +58,11 @@ int main(int argc, char** argv) {
     return coldlab::report::run_report_command(report);
   }
   if (train_cmd->parsed()) return coldlab::kdd::run_train(train);
-  if (simulate_cmd->parsed()) return coldlab::sim::run_simulate_command(simulate, command_line);
+  if (simulate_cmd->parsed()) {
+    simulate.executable = coldlab::executable_dir() / "coldlab";
+    simulate.plot_script = coldlab::executable_dir() / ".." / "report" / "plot_sweep.py";
+    return coldlab::sim::run_simulate_command(simulate, command_line);
+  }
   if (trace_cmd->parsed()) return coldlab::sim::run_trace_command(trace);
   return 2;
 }

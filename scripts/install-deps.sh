@@ -16,6 +16,7 @@ PACKAGES=(
   default-jdk-headless
   awscli python3-boto3
   procps
+  parallel  # GNU parallel: runs `coldlab simulate --sweep --plan` points (tested)
 )
 
 missing=()

@@ -470,20 +470,7 @@ int spawn_and_wait(const std::vector<std::string>& args, bool quiet, std::string
 
 // Draws the plots; returns why they were not drawn, or nothing.
 std::optional<std::string> draw_plots(const Options& o) {
-  std::error_code ec;
-  if (o.plot_script.empty() || !fs::is_regular_file(o.plot_script, ec)) {
-    return "the plot script was not found (" +
-           (o.plot_script.empty() ? std::string("none given") : o.plot_script.string()) + ")";
-  }
-  std::string why;
-  int rc = spawn_and_wait({o.python, "-c", "import matplotlib"}, true, why);
-  if (rc < 0) return "cannot run " + o.python + " (" + why + ")";
-  if (rc == 127) return "cannot run " + o.python;
-  if (rc != 0) return "matplotlib is not importable by " + o.python + " (install python3-matplotlib)";
-  rc = spawn_and_wait({o.python, o.plot_script.string(), o.out_dir.string()}, false, why);
-  if (rc < 0) return "cannot run " + o.python + " (" + why + ")";
-  if (rc != 0) return o.plot_script.filename().string() + " failed with exit status " + std::to_string(rc);
-  return std::nullopt;
+  return run_plot_script(o.python, o.plot_script, o.out_dir);
 }
 
 // The images plot_report.py draws, in the order report.md shows them.
@@ -785,6 +772,22 @@ int run_report(const Options& options, std::ostream& markdown, std::ostream& err
     errors << "coldlab report: " << e.what() << '\n';
     return 1;
   }
+}
+
+std::optional<std::string> run_plot_script(const std::string& python, const fs::path& script, const fs::path& out_dir) {
+  std::error_code ec;
+  if (script.empty() || !fs::is_regular_file(script, ec)) {
+    return "the plot script was not found (" + (script.empty() ? std::string("none given") : script.string()) + ")";
+  }
+  std::string why;
+  int rc = spawn_and_wait({python, "-c", "import matplotlib"}, true, why);
+  if (rc < 0) return "cannot run " + python + " (" + why + ")";
+  if (rc == 127) return "cannot run " + python;
+  if (rc != 0) return "matplotlib is not importable by " + python + " (install python3-matplotlib)";
+  rc = spawn_and_wait({python, script.string(), out_dir.string()}, false, why);
+  if (rc < 0) return "cannot run " + python + " (" + why + ")";
+  if (rc != 0) return script.filename().string() + " failed with exit status " + std::to_string(rc);
+  return std::nullopt;
 }
 
 }  // namespace coldlab::report

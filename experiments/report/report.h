@@ -48,6 +48,12 @@ struct Options {
 // `errors`, still writes the tables and CSV files, and report.md says the plots were not drawn.
 int run_report(const Options& options, std::ostream& markdown, std::ostream& errors);
 
+// Runs `python script out_dir` (one of the plot scripts beside the binary, which read the
+// CSV files in out_dir and write PNG and SVG there). Returns why nothing was drawn (python
+// or matplotlib missing, the script missing or failing), or nothing when it worked.
+std::optional<std::string> run_plot_script(const std::string& python, const std::filesystem::path& script,
+                                           const std::filesystem::path& out_dir);
+
 // A refusal of run_report's: what() is the message for the user.
 class ReportError : public std::runtime_error {
  public:

@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 
 namespace coldlab::sim {
 
@@ -133,6 +134,40 @@ nlohmann::ordered_json to_json(const Summary& s) {
 }  // namespace
 
 std::string summary_json(const Summary& s) { return to_json(s).dump(); }
+
+Summary summary_from_json(const std::string& text) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    Summary s;
+    s.workload = j.at("workload").get<std::string>();
+    s.keep_alive = j.at("keep_alive").get<std::string>();
+    s.scale_out = j.at("scale_out").get<std::string>();
+    s.memory_budget_mb = j.at("memory_budget_mb").get<int64_t>();
+    s.seed = j.at("seed").get<uint64_t>();
+    s.invocations = j.at("invocations").get<int64_t>();
+    s.cold_starts = j.at("cold_starts").get<int64_t>();
+    s.cold_fraction = j.at("cold_fraction").get<double>();
+    s.p75_app_cold_pct = j.at("p75_app_cold_pct").get<double>();
+    s.apps = j.at("apps").get<int64_t>();
+    s.wasted_memory_gb_s = j.at("wasted_memory_gb_s").get<double>();
+    s.wasted_memory_pct_of_fixed_10m = j.value("wasted_memory_pct_of_fixed_10m", -1.0);
+    s.avg_envs = j.at("avg_envs").get<double>();
+    s.avg_busy = j.at("avg_busy").get<double>();
+    s.avg_idle = j.at("avg_idle").get<double>();
+    s.rejected = j.at("rejected").get<int64_t>();
+    s.rejected_fraction = j.at("rejected_fraction").get<double>();
+    s.queued = j.at("queued").get<int64_t>();
+    s.pings = j.at("pings").get<int64_t>();
+    s.environments = j.at("environments").get<int64_t>();
+    s.mean_lifespan_s = j.at("mean_lifespan_s").get<double>();
+    s.mean_latency_s = j.at("mean_latency_s").get<double>();
+    s.span_s = j.at("span_s").get<double>();
+    s.wall_s = j.at("wall_s").get<double>();
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("not a simulation summary: ") + e.what());
+  }
+}
 
 std::string summary_table(const Summary& s) {
   std::ostringstream out;

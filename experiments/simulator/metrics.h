@@ -57,6 +57,9 @@ struct Summary {
 // The summary as one JSON object (the keys above; `wall_s` last), and as a two-column table.
 std::string summary_json(const Summary& s);
 std::string summary_table(const Summary& s);
+// Reads what summary_json wrote (runs.summary_json); throws std::runtime_error if it is not
+// such an object.
+Summary summary_from_json(const std::string& json);
 
 // Integrates the piecewise-constant counts and collects per-app counts. Times are
 // simulated microseconds and never go backwards.
