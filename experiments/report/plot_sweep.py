@@ -26,6 +26,11 @@ def save(fig, out_dir, stem):
     plt.close(fig)
 
 
+def label(policy):
+    """A policy's name for a legend: with its parameters when they are short."""
+    return policy if len(policy) <= 28 else policy.split(":")[0]
+
+
 def by_policy(rows):
     groups = {}
     for row in rows:
@@ -33,20 +38,25 @@ def by_policy(rows):
     return groups
 
 
+def legend(ax):
+    # Beside the axes: a sweep has many policies and its points fill the plot.
+    ax.legend(fontsize="small", bbox_to_anchor=(1.02, 1), loc="upper left", borderaxespad=0)
+
+
 def plot_cold_vs_memory(out_dir, rows):
     budgets = {int(r["memory_budget_mb"]) for r in rows}
     if len(budgets) < 2:
         return
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     for policy, group in by_policy(rows).items():
         group.sort(key=lambda r: int(r["memory_budget_mb"]))
         ax.plot([int(r["memory_budget_mb"]) / 1024 for r in group], [float(r["cold_pct"]) for r in group],
-                marker="o", label=policy)
+                marker="o", label=label(policy))
     ax.set_xlabel("memory budget (GB)")
     ax.set_ylabel("cold starts (% of requests that ran)")
     ax.set_title("Cold starts against memory")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    legend(ax)
     fig.tight_layout()
     save(fig, out_dir, "cold-vs-memory")
 
@@ -55,12 +65,12 @@ def plot_pareto(out_dir, rows):
     rows = [r for r in rows if r["wasted_pct_of_fixed_10m"] != ""]
     if not rows:
         return
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     several_budgets = len({r["memory_budget_mb"] for r in rows}) > 1
     for policy, group in by_policy(rows).items():
         xs = [float(r["p75_app_cold_pct"]) for r in group]
         ys = [float(r["wasted_pct_of_fixed_10m"]) for r in group]
-        ax.scatter(xs, ys, label=policy)
+        ax.scatter(xs, ys, label=label(policy))
         if several_budgets:
             for r, x, y in zip(group, xs, ys):
                 ax.annotate(f"{int(r['memory_budget_mb']) / 1024:g} GB", (x, y), fontsize="x-small",
@@ -69,7 +79,7 @@ def plot_pareto(out_dir, rows):
     ax.set_ylabel("wasted memory time (% of fixed 10 min)")
     ax.set_title("Cold starts against wasted memory")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    legend(ax)
     fig.tight_layout()
     save(fig, out_dir, "pareto")
 
