@@ -1,10 +1,13 @@
 #include "emulator.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <future>
 #include <thread>
 
@@ -28,6 +31,10 @@
 
 namespace coldlab {
 namespace {
+
+// Pending connections the Invoke API's socket holds (the kernel caps it at somaxconn,
+// 4096 on Debian 12): a burst of clients up to the concurrency limit and the 429s beyond.
+constexpr int kListenBacklog = 4096;
 
 int64_t seconds_to_us(double s) { return static_cast<int64_t>(s * 1e6); }
 
@@ -116,6 +123,7 @@ class LiveEmulator final : public Emulator {
   std::unique_ptr<api::AsyncInvoker> async_;
   api::ApiContext ctx_;
   httplib::Server server_;
+  int listen_fd_ = -1;  // server_'s listening socket, seen as it is made
   int port_ = 0;
   std::thread listener_;
   std::promise<void> listener_done_;
@@ -291,12 +299,22 @@ LiveEmulator::LiveEmulator(const EmulatorOptions& o, const std::string& command_
   api::install_invoke_api(server_, ctx_);
   api::install_management_api(server_, ctx_);
 
+  // cpp-httplib listens with a backlog of 5, compiled into Debian's library (so its
+  // CPPHTTPLIB_LISTEN_BACKLOG cannot be changed from here): a burst of clients overflowed
+  // it and had their connections reset. Linux lets listen() be called again on a listening
+  // socket to change its backlog, so the socket is noted as it is made and widened after.
+  server_.set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
   port_ = o.port;
   const bool bound = port_ == 0 ? (port_ = server_.bind_to_any_port(o.bind)) > 0 : server_.bind_to_port(o.bind, port_);
   if (!bound) {
     throw EmulatorError("cannot listen on " + o.bind + ":" + std::to_string(o.port) +
                             " (in use, or not an address of this machine)", 1);
   }
+  if (listen_fd_ >= 0 && ::listen(listen_fd_, kListenBacklog) != 0)
+    std::fprintf(stderr, "coldlab: cannot widen the listen backlog: %s\n", std::strerror(errno));
   listener_finished_ = listener_done_.get_future();
   listener_ = std::thread([this] {
     server_.listen_after_bind();

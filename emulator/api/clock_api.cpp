@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
+
 #include "api/errors.h"
 #include "core/function_registry.h"
 
@@ -9,6 +11,7 @@ namespace coldlab::api {
 namespace {
 
 using nlohmann::json;
+using core::json_text;
 
 json clock_document(core::Clock& clock) {
   json doc = {{"clock", clock.name()}, {"now_us", clock.now_us()}};
@@ -22,7 +25,7 @@ json clock_document(core::Clock& clock) {
 void send_document(httplib::Response& res, const json& doc, const std::string& request_id) {
   res.status = 200;
   res.set_header("x-amzn-RequestId", request_id);
-  res.set_content(doc.dump(), "application/json");
+  res.set_content(json_text(doc), "application/json");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
+
 #include "api/errors.h"
 #include "config/function_config.h"
 #include "core/function_registry.h"
@@ -10,11 +12,12 @@ namespace coldlab::api {
 namespace {
 
 using nlohmann::json;
+using core::json_text;
 
 void send_json(httplib::Response& res, int status, const json& doc, const std::string& request_id) {
   res.status = status;
   res.set_header("x-amzn-RequestId", request_id);
-  res.set_content(doc.dump(), "application/json");
+  res.set_content(json_text(doc), "application/json");
 }
 
 void list_functions(ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {

@@ -1,6 +1,7 @@
 #include "core/lambda_errors.h"
 
 #include "core/clock.h"
+#include "core/json_text.h"
 
 #include <cctype>
 #include <ctime>
@@ -14,30 +15,27 @@ std::string timeout_error(const std::string& request_id, int timeout_s, bool leg
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.2f", static_cast<double>(timeout_s));
   if (legacy) {
-    return json{{"errorMessage", iso8601_ms(now_us, "Z") + " " + request_id + " Task timed out after " + secs + " seconds"}}.dump();
+    return json_text(json{{"errorMessage", iso8601_ms(now_us, "Z") + " " + request_id + " Task timed out after " + secs + " seconds"}});
   }
-  return json{{"errorType", "Sandbox.Timedout"},
-              {"errorMessage", "RequestId: " + request_id + " Error: Task timed out after " + secs + " seconds"}}
-      .dump();
+  return json_text(json{{"errorType", "Sandbox.Timedout"},
+              {"errorMessage", "RequestId: " + request_id + " Error: Task timed out after " + secs + " seconds"}});
 }
 
 std::string exit_error(const std::string& request_id, const std::string& detail) {
   std::string what = detail.empty() ? "Runtime exited without providing a reason"
                                     : "Runtime exited with error: " + detail;
-  return json{{"errorType", "Runtime.ExitError"},
-              {"errorMessage", "RequestId: " + request_id + " Error: " + what}}
-      .dump();
+  return json_text(json{{"errorType", "Runtime.ExitError"},
+              {"errorMessage", "RequestId: " + request_id + " Error: " + what}});
 }
 
 std::string response_too_large_error() {
-  return json{{"errorMessage", "Response payload size exceeded maximum allowed payload size (" +
+  return json_text(json{{"errorMessage", "Response payload size exceeded maximum allowed payload size (" +
                                    std::to_string(kMaxResponseBytes) + " bytes)."},
-              {"errorType", "Function.ResponseSizeTooLarge"}}
-      .dump();
+              {"errorType", "Function.ResponseSizeTooLarge"}});
 }
 
 std::string function_error(const std::string& type, const std::string& message) {
-  return json{{"errorType", type}, {"errorMessage", message}}.dump();
+  return json_text(json{{"errorType", type}, {"errorMessage", message}});
 }
 
 namespace {
@@ -67,14 +65,14 @@ std::string error_type_of(const std::string& header, const std::string& body, co
 }
 
 std::string runtime_error_body(const std::string& type, const std::string& message) {
-  return json{{"errorType", type}, {"errorMessage", message}}.dump();
+  return json_text(json{{"errorType", type}, {"errorMessage", message}});
 }
 
 std::string ServiceError::body() const {
   json doc{{"Type", "User"}};
   doc[lowercase_message ? "message" : "Message"] = message;
   if (reason) doc["Reason"] = *reason;
-  return doc.dump();
+  return json_text(doc);
 }
 
 ServiceError function_not_found(const std::string& arn) {
