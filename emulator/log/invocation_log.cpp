@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -251,7 +252,10 @@ class SqliteInvocationLog final : public InvocationLog {
   void write(const EnvironmentEnded& e);
   void write(const InvocationRecord& r);
   void write(const RequestRecord& r);
-  void check_update(const std::optional<std::string>& error, const char* what, int64_t id);
+  // True when the update found no row (the caller keeps the fact for when it comes).
+  bool check_update(const std::optional<std::string>& error, const char* what, int64_t id);
+  void write_early(int64_t id);  // the facts that waited for environment `id`'s row
+  void report_orphans();         // at close: facts whose row never came
   void report(const std::string& what) const;  // stderr: background errors must not crash serve
 
   const std::filesystem::path path_;
@@ -280,6 +284,10 @@ class SqliteInvocationLog final : public InvocationLog {
   std::optional<int64_t> open_run_;  // begun, not yet ended: the destructor ends it
 
   std::vector<Row> batch_;  // writer thread only; swapped with queue_ to keep both allocations
+  // Writer thread only. Threads queue an environment's facts in the order they learn them,
+  // so its Ready or Ended can come before its Started (its runtime reached /next before the
+  // spawning thread queued the spawn): such an update waits here for its row.
+  std::map<int64_t, std::vector<std::variant<EnvironmentReady, EnvironmentEnded>>> early_;
   std::thread writer_;
 };
 
@@ -327,6 +335,7 @@ SqliteInvocationLog::~SqliteInvocationLog() {
   }
   work_cv_.notify_one();
   writer_.join();
+  report_orphans();
   insert_run_ = Statement();
   run_starts_experiment_ = Statement();
   end_run_ = Statement();
@@ -578,7 +587,9 @@ void SqliteInvocationLog::write(const EnvironmentStarted& e) {
   s.bind(7, e.spawned_at_us);
   if (auto error = s.run()) {
     report("cannot insert environment " + std::to_string(e.environment_id) + ": " + *error);
+    return;
   }
+  write_early(e.environment_id);
 }
 
 void SqliteInvocationLog::write(const EnvironmentReady& e) {
@@ -586,7 +597,7 @@ void SqliteInvocationLog::write(const EnvironmentReady& e) {
   s.bind(1, e.ready_at_us);
   s.bind(2, e.init_ms);
   s.bind(3, e.environment_id);
-  check_update(s.run(), "ready", e.environment_id);
+  if (check_update(s.run(), "ready", e.environment_id)) early_[e.environment_id].emplace_back(e);
 }
 
 void SqliteInvocationLog::write(const EnvironmentEnded& e) {
@@ -595,18 +606,32 @@ void SqliteInvocationLog::write(const EnvironmentEnded& e) {
   s.bind_text_or_null(2, e.reason);
   s.bind_text_or_null(3, e.detail);
   s.bind(4, e.environment_id);
-  check_update(s.run(), "ended", e.environment_id);
+  if (check_update(s.run(), "ended", e.environment_id)) early_[e.environment_id].emplace_back(e);
 }
 
-void SqliteInvocationLog::check_update(const std::optional<std::string>& error, const char* what,
+bool SqliteInvocationLog::check_update(const std::optional<std::string>& error, const char* what,
                                        int64_t id) {
   if (error) {
     report(std::string("cannot mark environment ") + std::to_string(id) + " " + what + ": " + *error);
-  } else if (sqlite3_changes(db_) == 0) {
-    // Its Started row was never recorded, or failed: a caller bug worth seeing.
-    report(std::string("environment ") + std::to_string(id) + " " + what +
-           ", but no row has that id");
+    return false;
   }
+  return sqlite3_changes(db_) == 0;  // no row yet: the caller keeps the fact for it
+}
+
+void SqliteInvocationLog::write_early(int64_t id) {
+  auto it = early_.find(id);
+  if (it == early_.end()) return;
+  auto facts = std::move(it->second);
+  early_.erase(it);
+  for (const auto& fact : facts) std::visit([this](const auto& f) { write(f); }, fact);
+}
+
+void SqliteInvocationLog::report_orphans() {
+  // Facts whose Started row never came: a caller bug worth seeing.
+  for (const auto& [id, facts] : early_)
+    report("environment " + std::to_string(id) + ": " + std::to_string(facts.size()) +
+           " update(s) recorded, but its spawn never was");
+  early_.clear();
 }
 
 void SqliteInvocationLog::write(const InvocationRecord& r) {
