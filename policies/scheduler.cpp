@@ -162,17 +162,28 @@ void Scheduler::becomes_idle(const EnvInfo& env, TimeUs now) {
 
 void Scheduler::set_keep_until(int64_t id, TimeUs t) {
   clear_keep_until(id);
-  // Deadlines mostly come in time order (a TTL after each request's end): the hint makes
-  // those inserts O(1).
-  const auto at = deadlines_.emplace_hint(deadlines_.end(), t, id);
-  keep_until_.emplace(id, at);
+  keep_until_[id] = t;
+  deadlines_.emplace(t, id);
+  // Stale entries are bounded by the live ones: rebuild when they outnumber them.
+  if (deadlines_.size() > 2 * keep_until_.size() + 64) {
+    std::vector<Deadline> live;
+    live.reserve(keep_until_.size());
+    for (const auto& [env, at] : keep_until_) live.emplace_back(at, env);
+    deadlines_ = decltype(deadlines_)(std::greater<Deadline>(), std::move(live));
+  }
 }
 
 void Scheduler::clear_keep_until(int64_t id) {
-  auto it = keep_until_.find(id);
-  if (it == keep_until_.end()) return;
-  deadlines_.erase(it->second);
-  keep_until_.erase(it);
+  if (keep_until_.erase(id) > 0) drop_stale_deadlines();
+}
+
+void Scheduler::drop_stale_deadlines() {
+  while (!deadlines_.empty()) {
+    const auto [t, id] = deadlines_.top();
+    auto it = keep_until_.find(id);
+    if (it != keep_until_.end() && it->second == t) return;
+    deadlines_.pop();
+  }
 }
 
 void Scheduler::removed(int64_t environment_id, TimeUs now) {
@@ -227,8 +238,8 @@ void Scheduler::start_prewarm(const Prewarm& p, TimeUs now) {
 
 Scheduler::Work Scheduler::take_work(TimeUs now) {
   // Idle deadlines that passed.
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    const int64_t id = deadlines_.begin()->second;
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    const int64_t id = deadlines_.top().second;  // never stale at the top
     clear_keep_until(id);  // also when evict() finds it busy: a deadline is used once
     evict(id, "idle", now);
   }
@@ -274,7 +285,7 @@ Scheduler::Work Scheduler::take_work(TimeUs now) {
 
 TimeUs Scheduler::next_deadline() const {
   TimeUs t = keep_alive_->next_tick();
-  if (!deadlines_.empty()) t = std::min(t, deadlines_.begin()->first);
+  if (!deadlines_.empty()) t = std::min(t, deadlines_.top().first);
   if (!prewarms_.empty()) t = std::min(t, prewarms_.begin()->first);
   for (const auto& [f, queue] : queues_)
     if (!queue.empty()) t = std::min(t, queue.front().deadline);

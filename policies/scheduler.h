@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <queue>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -140,10 +141,15 @@ class Scheduler {
   std::unique_ptr<ScaleOutPolicy> scale_out_;
   IdSource next_id_;
   Pool pool_;
-  // Idle environments' deadlines, by environment and in time order: take_work() and
-  // next_deadline() run on every event, so they must not scan every environment.
-  std::set<std::pair<TimeUs, int64_t>> deadlines_;
-  std::unordered_map<int64_t, std::set<std::pair<TimeUs, int64_t>>::iterator> keep_until_;
+  // Idle environments' deadlines, by environment (keep_until_, the truth) and in time order
+  // (deadlines_, a min-heap of (time, id)). take_work() and next_deadline() run on every
+  // event, so they must not scan every environment; and a deadline is set and cleared on
+  // almost every request, so clearing only forgets it in keep_until_: its heap entry goes
+  // stale and is dropped when it reaches the top. The top is never stale.
+  using Deadline = std::pair<TimeUs, int64_t>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>> deadlines_;
+  std::unordered_map<int64_t, TimeUs> keep_until_;
+  void drop_stale_deadlines();
   std::multimap<TimeUs, Prewarm> prewarms_;
   std::map<std::string, std::deque<Ticket>> queues_;
   int64_t next_ticket_ = 1;
