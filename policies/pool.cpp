@@ -54,19 +54,30 @@ bool before(const EnvInfo& a, const EnvInfo& b) {
 
 }  // namespace
 
+void Pool::link(ByUse& list, Node& n, Link Node::*through) {
+  Node* after = list.tail;
+  while (after && before(n.env, after->env)) after = (after->*through).prev;
+  Node* next = after ? (after->*through).next : list.head;
+  (n.*through) = {after, next};
+  (after ? (after->*through).next : list.head) = &n;
+  (next ? (next->*through).prev : list.tail) = &n;
+}
+
+void Pool::unlink(ByUse& list, Node& n, Link Node::*through) {
+  const Link l = n.*through;
+  (l.prev ? (l.prev->*through).next : list.head) = l.next;
+  (l.next ? (l.next->*through).prev : list.tail) = l.prev;
+  n.*through = {};
+}
+
 void Pool::insert_idle(Node& n) {
-  auto place = [&](ByUse& list) {
-    auto it = list.end();
-    while (it != list.begin() && before(n.env, (*std::prev(it))->env)) --it;
-    return list.insert(it, &n);
-  };
-  n.in_function = place(n.env.provisioned ? n.function->idle_provisioned : n.function->idle_on_demand);
-  n.in_pool = place(idle_lru_);
+  link(n.env.provisioned ? n.function->idle_provisioned : n.function->idle_on_demand, n, &Node::in_function);
+  link(idle_lru_, n, &Node::in_pool);
 }
 
 void Pool::erase_idle(Node& n) {
-  (n.env.provisioned ? n.function->idle_provisioned : n.function->idle_on_demand).erase(n.in_function);
-  idle_lru_.erase(n.in_pool);
+  unlink(n.env.provisioned ? n.function->idle_provisioned : n.function->idle_on_demand, n, &Node::in_function);
+  unlink(idle_lru_, n, &Node::in_pool);
 }
 
 void Pool::index(Node& n) {
@@ -173,14 +184,14 @@ const EnvInfo* Pool::most_recently_used_idle(const std::string& function) const 
   const PerFunction* f = per_function(function);
   if (!f) return nullptr;
   const ByUse& list = f->idle_provisioned.empty() ? f->idle_on_demand : f->idle_provisioned;
-  return list.empty() ? nullptr : &list.back()->env;
+  return list.empty() ? nullptr : &list.tail->env;
 }
 
 const EnvInfo* Pool::least_recently_used_idle(const std::string& function) const {
   const PerFunction* f = per_function(function);
   if (!f) return nullptr;
   const ByUse& list = f->idle_provisioned.empty() ? f->idle_on_demand : f->idle_provisioned;
-  return list.empty() ? nullptr : &list.front()->env;
+  return list.empty() ? nullptr : &list.head->env;
 }
 
 int Pool::concurrency(const std::string& function) const {

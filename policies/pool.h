@@ -12,7 +12,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <list>
 #include <map>
 #include <optional>
 #include <set>
@@ -112,7 +111,7 @@ class Pool {
   // Every idle environment, least recently used first (ties: lower id first).
   template <typename Visit>  // bool visit(const EnvInfo&): false stops
   void for_each_idle_lru(Visit visit) const {
-    for (const Node* n : idle_lru_)
+    for (const Node* n = idle_lru_.head; n; n = n->in_pool.next)
       if (!visit(n->env)) return;
   }
 
@@ -133,10 +132,18 @@ class Pool {
 
  private:
   struct Node;
-  // Idle environments by (last_used_us, id). Environments go idle at the latest time yet,
-  // almost always, so a list with inserts walked from the back is O(1) per request where a
-  // tree would rebalance; erasing goes through the node's own iterator.
-  using ByUse = std::list<Node*>;
+  // Idle environments by (last_used_us, id), in intrusive lists: environments go idle at the
+  // latest time yet, almost always, so an insert walked from the tail is O(1) per request
+  // where a tree would rebalance, and linking a node allocates nothing.
+  struct Link {
+    Node* prev = nullptr;
+    Node* next = nullptr;
+  };
+  struct ByUse {
+    Node* head = nullptr;
+    Node* tail = nullptr;
+    bool empty() const { return head == nullptr; }
+  };
   struct PerFunction {
     std::set<int64_t> ids;
     int active = 0;
@@ -146,8 +153,10 @@ class Pool {
   struct Node {
     EnvInfo& env;  // in envs_
     PerFunction* function = nullptr;
-    ByUse::iterator in_function{}, in_pool{};  // valid while idle
+    Link in_function, in_pool;  // linked while idle
   };
+  static void link(ByUse& list, Node& n, Link Node::*through);
+  static void unlink(ByUse& list, Node& n, Link Node::*through);
   void index(Node& n);
   void unindex(Node& n);
   void insert_idle(Node& n);
