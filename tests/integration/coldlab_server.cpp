@@ -165,4 +165,15 @@ std::vector<std::optional<httplib::Response>> invoke_parallel(int port, int n, c
   return results;
 }
 
+Scratch::Scratch() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "coldlab-scratch-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern + " failed");
+  dir = pattern;
+}
+
+Scratch::~Scratch() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
 }  // namespace coldlab::testing

@@ -68,4 +68,15 @@ bool process_alive(pid_t pid);
 std::filesystem::path binary_dir();
 std::filesystem::path source_dir();
 
+// A fresh folder under the system's temporary one for one test (a `coldlab run` or
+// `coldlab simulate` and its files), removed with everything in it when the test ends.
+struct Scratch {
+  std::filesystem::path dir;
+  Scratch();
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  std::filesystem::path db() const { return dir / "runs.db"; }
+};
+
 }  // namespace coldlab::testing

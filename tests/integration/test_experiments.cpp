@@ -19,24 +19,13 @@ using coldlab::testing::invoke;
 using coldlab::testing::query;
 using coldlab::testing::Rows;
 using coldlab::testing::run;
+using coldlab::testing::Scratch;
 using coldlab::testing::source_dir;
 using coldlab::testing::wait_rows;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A scratch folder for one `coldlab run`.
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string pattern = (fs::temp_directory_path() / "coldlab-run-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    dir = pattern;
-  }
-  ~Scratch() { fs::remove_all(dir); }
-  fs::path db() const { return dir / "runs.db"; }
-};
 
 std::string coldlab_binary() { return (binary_dir() / "bin" / "coldlab").string(); }
 

@@ -12,21 +12,12 @@
 using coldlab::testing::binary_dir;
 using coldlab::testing::query;
 using coldlab::testing::run;
+using coldlab::testing::Scratch;
 using coldlab::testing::source_dir;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string pattern = (fs::temp_directory_path() / "coldlab-sim-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    dir = pattern;
-  }
-  ~Scratch() { fs::remove_all(dir); }
-};
 
 std::string coldlab_binary() { return (binary_dir() / "bin" / "coldlab").string(); }
 std::string workload(const std::string& name) { return (source_dir() / "tests" / "workloads" / name).string(); }
