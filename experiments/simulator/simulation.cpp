@@ -48,7 +48,6 @@ struct Event {
   bool cold;
   int64_t env;
   Request request;
-  TimeUs started_us;       // the request's service began
   double init_s;           // cold: the Init share, when the workload models it (< 0: not)
   double service_s;
   bool operator>(const Event& o) const { return at_us != o.at_us ? at_us > o.at_us : order > o.order; }
@@ -157,7 +156,7 @@ class Loop {
         queued_.emplace(a.ticket, r);
         break;
       case Scheduler::Admission::Kind::kThrottled:
-        reject(r, a.reason, now);
+        reject(r, now);
         break;
     }
   }
@@ -188,7 +187,7 @@ class Loop {
     if (env.active++ == 0) metrics_.env_busy(env.memory_mb, now);
     const TimeUs begin = p.cold ? now : std::max(now, env.ready_us);
     events_.push({begin + to_us(service_s), order_++, Event::Kind::kCompletion, p.cold, p.environment_id, r,
-                  begin, init_s, service_s});
+                  init_s, service_s});
   }
 
   void complete(const Event& e, TimeUs now) {
@@ -206,7 +205,7 @@ class Loop {
     if (o_.log) o_.log->record(log::EnvironmentReady{e.env, e.at_us, e.init_s * 1e3});
   }
 
-  void reject(const Request& r, const std::string& reason, TimeUs now) {
+  void reject(const Request& r, TimeUs now) {
     if (r.ping) return;
     metrics_.request_rejected();
     if (!o_.log) return;
@@ -221,7 +220,6 @@ class Loop {
     row.status = "throttled";
     row.error_type = "TooManyRequestsException";
     row.latency_us = now - r.arrived_us;
-    (void)reason;
     o_.log->record(row);
   }
 
@@ -267,7 +265,7 @@ class Loop {
       envs_.emplace(x.environment_id, env);
       metrics_.env_started(x.memory_mb, now);
       if (o_.log) o_.log->record(log::EnvironmentStarted{x.environment_id, o_.run_id, f.name, x.memory_mb, "", 0, now});
-      events_.push({env.ready_us, order_++, Event::Kind::kReady, false, x.environment_id, Request{}, now, init_s, 0});
+      events_.push({env.ready_us, order_++, Event::Kind::kReady, false, x.environment_id, Request{}, init_s, 0});
     }
     for (const auto& name : work.ping) {
       metrics_.ping();
@@ -285,7 +283,7 @@ class Loop {
       if (it == queued_.end()) continue;
       const Request r = it->second;
       queued_.erase(it);
-      reject(r, x.reason, now);
+      reject(r, now);
     }
     // A ping or a dispatch may have produced more work at this instant.
     if (!work.ping.empty() || !work.dispatch.empty()) {

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <exception>
 #include <map>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
