@@ -24,12 +24,18 @@
 //     before any warm request of the function was seen.
 //   - Rent is charged when the Scheduler evicts (on_evicted), so an answer that frees too
 //     little charges nothing.
+//   - Only environments that went idle through on_idle are candidates: a pre-warmed one
+//     never did, and Landlord never asks for pre-warms.
 //
-// Rent is kept as one running total per MB (rent_) instead of touching every credit:
-// an environment's credit is its credit when set minus (rent_ now - rent_ then) * size.
+// Cost: rent is kept as one running total per MB (rent_) instead of touching every credit:
+// an environment's credit is its credit when set minus (rent_ now - rent_ then) * size. So
+// credit / size + rent_ then, its "level", is a constant; charging the rent the poorest
+// can pay and evicting it is taking the lowest level, and rent_ becomes that level. The
+// idle environments are kept ordered by level: O(log n) per request and per victim.
 #include <algorithm>
-#include <limits>
-#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include "keep_alive/factories.h"
 
@@ -42,67 +48,66 @@ class Landlord : public KeepAlivePolicy {
   bool needs_memory_budget() const override { return true; }
 
   IdleDecision on_idle(const EnvInfo& env, const Pool& pool, TimeUs /*now*/) override {
-    credit_[env.id] = {keep_alive::hit_cost_ms(pool, env.function, env.memory_mb), rent_};
+    forget(env.id);
     pending_.erase(env.id);
+    const double level = keep_alive::hit_cost_ms(pool, env.function, env.memory_mb) / size(env) + rent_;
+    const Key key{level, env.last_used_us, env.id};
+    by_level_.insert(key);
+    idle_[env.id] = key;
     return IdleDecision::keep_forever();
   }
 
-  void on_start(const EnvInfo& env, bool, const Pool&, TimeUs) override { pending_.erase(env.id); }
+  void on_start(const EnvInfo& env, bool, const Pool&, TimeUs) override {
+    pending_.erase(env.id);
+    forget(env.id);
+  }
 
   void on_evicted(const EnvInfo& env, const Pool& /*pool*/, TimeUs /*now*/) override {
     if (auto it = pending_.find(env.id); it != pending_.end()) {
       rent_ = std::max(rent_, it->second);
       pending_.erase(it);
     }
-    credit_.erase(env.id);
+    forget(env.id);
   }
 
   std::vector<int64_t> victims(const Pool& pool, int64_t need_mb, TimeUs /*now*/) override {
     pending_.clear();
-    std::vector<const EnvInfo*> left = pool.idle();
-    std::vector<std::pair<int64_t, double>> chosen;  // id, rent_ once it is evicted
+    std::vector<int64_t> ids;
+    std::vector<double> rents;  // rent_ once each is evicted
     double rent = rent_;
     int64_t freed = 0;
-    while (freed < need_mb && !left.empty()) {
-      double delta = std::numeric_limits<double>::infinity();
-      for (const EnvInfo* env : left) delta = std::min(delta, credit(*env, rent) / size(*env));
-      rent += std::max(0.0, delta);
-      auto victim = std::min_element(left.begin(), left.end(), [&](const EnvInfo* a, const EnvInfo* b) {
-        const double ca = credit(*a, rent), cb = credit(*b, rent);
-        if (ca != cb) return ca < cb;
-        if (a->last_used_us != b->last_used_us) return a->last_used_us < b->last_used_us;
-        return a->id < b->id;
-      });
-      chosen.push_back({(*victim)->id, rent});
-      freed += (*victim)->memory_mb;
-      left.erase(victim);
-    }
-    std::vector<int64_t> ids;
-    for (const auto& [id, at] : chosen) {
+    for (auto it = by_level_.begin(); it != by_level_.end() && freed < need_mb; ++it) {
+      const auto& [level, last_used, id] = *it;
+      const EnvInfo* env = pool.find(id);
+      if (!env || !env->idle()) continue;  // a host that did not say it started: never a busy one
+      rent = std::max(rent, level);
       ids.push_back(id);
-      if (freed >= need_mb) pending_[id] = at;
+      rents.push_back(rent);
+      freed += env->memory_mb;
     }
+    if (freed >= need_mb)
+      for (size_t i = 0; i < ids.size(); ++i) pending_[ids[i]] = rents[i];
     return ids;
   }
 
  private:
-  struct Credit {
-    double set_ms;   // the credit when it was set
-    double rent_at;  // rent_ then
-  };
+  // (level, last_used_us, id): the lowest level goes first, ties least recently used, then
+  // lower id.
+  using Key = std::tuple<double, TimeUs, int64_t>;
 
   static double size(const EnvInfo& env) { return std::max(1, env.memory_mb); }
 
-  // An environment this policy never saw go idle (a pre-warm) has no credit.
-  double credit(const EnvInfo& env, double rent) const {
-    auto it = credit_.find(env.id);
-    if (it == credit_.end()) return 0;
-    return it->second.set_ms - (rent - it->second.rent_at) * size(env);
+  void forget(int64_t id) {
+    auto it = idle_.find(id);
+    if (it == idle_.end()) return;
+    by_level_.erase(it->second);
+    idle_.erase(it);
   }
 
-  double rent_ = 0;                    // rent charged so far, per MB
-  std::map<int64_t, Credit> credit_;   // by id
-  std::map<int64_t, double> pending_;  // the last victims() answer: id -> rent_ once evicted
+  double rent_ = 0;                            // rent charged so far, per MB
+  std::set<Key> by_level_;                     // idle environments
+  std::unordered_map<int64_t, Key> idle_;      // by id, while idle
+  std::unordered_map<int64_t, double> pending_;  // the last victims() answer: id -> rent_ once evicted
 };
 
 }  // namespace

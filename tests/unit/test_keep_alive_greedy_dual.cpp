@@ -126,10 +126,16 @@ TEST_CASE("keep_alive greedy-dual: cost falls back to the cold time until a warm
   h.cold("C", 128, s(3), &c);  // nothing known: 0
   h.finish(c, s(3));
   CHECK(h.policy->victims(h.pool, 1000, s(4)) == Ids{c, a, b});
-  // A's first warm run is seen: Cost 500 - 400 = 100 -> 0.78; C still 0.
+  // A's first warm run is seen (the Scheduler records a request's cost as it ends): Cost
+  // 500 - 400 = 100, Freq 2 -> 1.5625; C still 0.
+  h.warm(a, s(4));
   h.pool.costs().add("A", 128, false, 400);
+  h.finish(a, s(4));
   CHECK(h.policy->victims(h.pool, 1000, s(4)) == Ids{c, a, b});
-  h.pool.costs().add("C", 128, true, 5000);  // C: 5000/128 = 39.06, now the highest
+  // C: 5000/128 x Freq 2 = 78.125, now the highest.
+  h.warm(c, s(4));
+  h.pool.costs().add("C", 128, true, 5000);
+  h.finish(c, s(4));
   CHECK(h.policy->victims(h.pool, 1000, s(4)) == Ids{a, b, c});
 }
 

@@ -26,13 +26,20 @@ Pool pool_of(int n, int busy_every = 0) {
   return pool;
 }
 
+// The policy as the Scheduler leaves it: it has seen every idle environment go idle.
+std::unique_ptr<KeepAlivePolicy> policy_over(const char* spec, const Pool& pool) {
+  auto policy = make_keep_alive(spec);
+  for (const EnvInfo* e : pool.idle()) policy->on_idle(*e, pool, e->last_used_us);
+  return policy;
+}
+
 }  // namespace
 
 TEST_CASE("keep_alive rand: the same seed gives the same victims", "[keep_alive]") {
   const Pool pool = pool_of(10);
-  auto a = make_keep_alive("rand");
-  auto b = make_keep_alive("rand:seed=1");
-  auto c = make_keep_alive("rand:seed=2");
+  auto a = policy_over("rand", pool);
+  auto b = policy_over("rand:seed=1", pool);
+  auto c = policy_over("rand:seed=2", pool);
   CHECK(a->name() == "rand:seed=1");
   CHECK(c->name() == "rand:seed=2");
   CHECK(a->needs_memory_budget());
@@ -50,7 +57,7 @@ TEST_CASE("keep_alive rand: the same seed gives the same victims", "[keep_alive]
 TEST_CASE("keep_alive rand: the first victim is uniform over idle environments", "[keep_alive]") {
   // Every third environment is busy: ids 3, 6, 9 must never come up.
   const Pool pool = pool_of(10, 3);
-  auto policy = make_keep_alive("rand:seed=42");
+  auto policy = policy_over("rand:seed=42", pool);
   std::map<int64_t, int> first;
   const int draws = 7000;
   for (int i = 0; i < draws; ++i) ++first[policy->victims(pool, 1, 0).at(0)];
