@@ -1,6 +1,10 @@
 // greedy-dual, freq and size: hand-computed priorities and Clock (coldstart.md §2.3).
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
+#include <random>
 
+#include "keep_alive/factories.h"
 #include "keep_alive/keep_alive_policy.h"
 #include "keep_alive_host.h"
 #include "registry.h"
@@ -183,4 +187,111 @@ TEST_CASE("keep_alive size: Clock + Freq / Size, cost ignored", "[keep_alive]") 
   CHECK(h.cold("B", 256, s(5), &b2) == Ids{c});
   h.finish(b2, s(5));
   CHECK(h.policy->victims(h.pool, 2000, s(6)) == Ids{a, b, b2});
+}
+
+namespace {
+
+// The policies' definition computed from scratch: every idle environment's priority from
+// Clock and each function's last access, sorted; the shortest prefix that frees `need`.
+struct Reference {
+  std::string kind;
+  double clock = 0;
+  std::map<std::string, std::pair<double, int64_t>> access;  // f -> (Clock, Freq) at its last access
+
+  double priority(const EnvInfo& e, const Pool& pool) const {
+    auto it = access.find(e.function);
+    const double c = it == access.end() ? clock : it->second.first;
+    const double freq = it == access.end() ? 0 : static_cast<double>(it->second.second);
+    const double size = e.memory_mb;
+    const double cost = keep_alive::miss_cost_ms(pool, e.function, e.memory_mb);
+    if (kind == "freq") return c + freq * cost;
+    if (kind == "size") return c + freq / size;
+    return c + freq * cost / size;
+  }
+
+  std::vector<std::pair<double, const EnvInfo*>> order(const Pool& pool) const {
+    std::vector<std::pair<double, const EnvInfo*>> all;
+    for (const EnvInfo* e : pool.idle()) all.emplace_back(priority(*e, pool), e);
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      if (a.second->last_used_us != b.second->last_used_us) return a.second->last_used_us < b.second->last_used_us;
+      return a.second->id < b.second->id;
+    });
+    return all;
+  }
+
+  Ids victims(const Pool& pool, int64_t need) const {
+    Ids out;
+    int64_t freed = 0;
+    for (const auto& [p, e] : order(pool)) {
+      if (freed >= need) break;
+      out.push_back(e->id);
+      freed += e->memory_mb;
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("keep_alive greedy-dual freq size: victims agree with sorting every idle environment",
+          "[keep_alive]") {
+  for (const std::string kind : {"greedy-dual", "freq", "size"}) {
+    CAPTURE(kind);
+    BudgetHost h(kind.c_str(), 3000);
+    Reference ref;
+    ref.kind = kind;
+    std::mt19937_64 rng(11);
+    auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+    // Two memory sizes for f0: its environments fall in two groups.
+    const std::vector<std::pair<std::string, int>> functions = {
+        {"f0", 128}, {"f0", 256}, {"f1", 128}, {"f2", 256}, {"f3", 512}, {"f4", 128}, {"f5", 384}};
+    std::map<int64_t, bool> busy_cold;  // busy environments: is their request the cold one
+    TimeUs t = 0;
+    auto accessed = [&](const std::string& f) { ref.access[f] = {ref.clock, h.pool.invocations(f)}; };
+    for (int step = 0; step < 4000; ++step) {
+      t += 1 + static_cast<TimeUs>(pick(3));  // ties in last_used happen too
+      const int action = static_cast<int>(pick(4));
+      if (action == 0) {  // a request that needs a new environment
+        const auto& [f, mb] = functions[pick(functions.size())];
+        const int64_t need = h.pool.used_mb() + mb - h.pool.budget_mb();
+        Ids expected;
+        std::map<int64_t, double> prio;
+        if (need > 0) {
+          expected = ref.victims(h.pool, need);
+          for (const auto& [p, e] : ref.order(h.pool)) prio[e->id] = p;
+          int64_t freed = 0;
+          for (int64_t id : expected) freed += h.pool.find(id)->memory_mb;
+          if (freed < need) continue;  // BudgetHost would fail: the budget is held by busy ones
+        }
+        std::vector<EnvInfo> gone;
+        for (int64_t id : expected) gone.push_back(*h.pool.find(id));
+        int64_t id = 0;
+        REQUIRE(h.cold(f, mb, t, &id) == expected);
+        for (const EnvInfo& e : gone) {
+          ref.clock = std::max(ref.clock, prio[e.id]);
+          if (h.pool.count(e.function) == 0) ref.access.erase(e.function);
+        }
+        accessed(f);
+        busy_cold[id] = true;
+      } else if (action == 1) {  // a warm request
+        const std::vector<const EnvInfo*> idle = h.pool.idle();
+        if (idle.empty()) continue;
+        const EnvInfo* e = idle[pick(idle.size())];
+        h.warm(e->id, t);
+        accessed(e->function);
+        busy_cold[e->id] = false;
+      } else if (action == 2) {  // a request ends, its cost recorded first as the Scheduler does
+        if (busy_cold.empty()) continue;
+        auto it = std::next(busy_cold.begin(), static_cast<std::ptrdiff_t>(pick(busy_cold.size())));
+        const EnvInfo& e = *h.pool.find(it->first);
+        h.pool.costs().add(e.function, e.memory_mb, it->second, 50.0 + static_cast<double>(pick(2000)));
+        h.finish(it->first, t);
+        busy_cold.erase(it);
+      } else {  // only asking
+        const int64_t need = 1 + static_cast<int64_t>(pick(1500));
+        REQUIRE(h.policy->victims(h.pool, need, t) == ref.victims(h.pool, need));
+      }
+    }
+  }
 }
