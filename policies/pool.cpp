@@ -4,12 +4,27 @@
 
 namespace coldlab::policies {
 
-size_t CostStats::KeyHash::operator()(const std::pair<std::string, int>& k) const {
-  return std::hash<std::string>()(k.first) * 31 + std::hash<int>()(k.second);
+CostStats::BySize* CostStats::of(const std::string& function) const {
+  if (last_ && last_->first == function) return &last_->second;
+  auto it = costs_.find(function);
+  if (it == costs_.end()) return nullptr;
+  last_ = &*it;  // unordered_map nodes stay put; entries are never erased
+  return &it->second;
+}
+
+CostStats::BySize& CostStats::slot(const std::string& function) {
+  if (BySize* sizes = of(function)) return *sizes;
+  return costs_[function];
 }
 
 void CostStats::add(const std::string& function, int memory_mb, bool cold, double ms) {
-  Costs& c = costs_[{function, memory_mb}];
+  add(slot(function), memory_mb, cold, ms);
+}
+
+void CostStats::add(BySize& sizes, int memory_mb, bool cold, double ms) {
+  auto it = std::find_if(sizes.begin(), sizes.end(), [&](const auto& e) { return e.first == memory_mb; });
+  if (it == sizes.end()) it = sizes.insert(sizes.end(), {memory_mb, Costs{}});
+  Costs& c = it->second;
   // Incremental means: exact enough, and no sums that grow without bound.
   if (cold) {
     ++c.cold_count;
@@ -21,13 +36,15 @@ void CostStats::add(const std::string& function, int memory_mb, bool cold, doubl
 }
 
 CostStats::Costs CostStats::get(const std::string& function, int memory_mb) const {
-  auto it = costs_.find({function, memory_mb});
-  return it == costs_.end() ? Costs{} : it->second;
+  if (const BySize* sizes = of(function))
+    for (const auto& [mb, costs] : *sizes)
+      if (mb == memory_mb) return costs;
+  return Costs{};
 }
 
 void Pool::set_function(const FunctionInfo& f) {
   const FunctionInfo& stored = functions_[f.name] = f;
-  function_index_[f.name] = &stored;
+  by_function_[f.name].info = &stored;
   if (f.reserved_concurrency) {
     reserved_[f.name] = *f.reserved_concurrency;
   } else {
@@ -36,13 +53,24 @@ void Pool::set_function(const FunctionInfo& f) {
 }
 
 const FunctionInfo* Pool::function(const std::string& name) const {
-  auto it = function_index_.find(name);
-  return it == function_index_.end() ? nullptr : it->second;
+  const PerFunction* f = per_function(name);
+  return f ? f->info : nullptr;
 }
 
 const Pool::PerFunction* Pool::per_function(const std::string& name) const {
+  if (last_function_ && last_function_->first == name) return &last_function_->second;
   auto it = by_function_.find(name);
-  return it == by_function_.end() ? nullptr : &it->second;
+  if (it == by_function_.end()) return nullptr;
+  last_function_ = &*it;  // unordered_map nodes stay put, and these are never erased
+  return &it->second;
+}
+
+Pool::Node* Pool::node(int64_t id) const {
+  if (last_node_ && last_node_->env.id == id) return last_node_;
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) return nullptr;
+  last_node_ = &it->second;
+  return last_node_;
 }
 
 namespace {
@@ -112,6 +140,7 @@ void Pool::add(const EnvInfo& env) {
 void Pool::remove(int64_t id) {
   auto it = nodes_.find(id);
   if (it == nodes_.end()) return;
+  if (last_node_ == &it->second) last_node_ = nullptr;
   unindex(it->second);
   nodes_.erase(it);
   envs_.erase(id);
@@ -120,9 +149,9 @@ void Pool::remove(int64_t id) {
 // start_request and end_request run on every request: they touch only the indexes that
 // change.
 void Pool::start_request(int64_t id) {
-  auto it = nodes_.find(id);
-  if (it == nodes_.end()) return;
-  Node& n = it->second;
+  Node* found = node(id);
+  if (!found) return;
+  Node& n = *found;
   EnvInfo& env = n.env;
   if (env.idle()) erase_idle(n);
   ++env.active;
@@ -133,9 +162,9 @@ void Pool::start_request(int64_t id) {
 }
 
 void Pool::end_request(int64_t id, TimeUs now) {
-  auto it = nodes_.find(id);
-  if (it == nodes_.end()) return;
-  Node& n = it->second;
+  Node* found = node(id);
+  if (!found) return;
+  Node& n = *found;
   EnvInfo& env = n.env;
   if (env.idle()) {
     erase_idle(n);
@@ -148,9 +177,21 @@ void Pool::end_request(int64_t id, TimeUs now) {
   if (env.idle()) insert_idle(n);
 }
 
+void Pool::set_keep_until(int64_t id, TimeUs t) {
+  if (Node* n = node(id)) n->env.keep_until_us = t;
+}
+
+void Pool::add_cost(int64_t id, bool cold, double ms) {
+  Node* n = node(id);
+  if (!n) return;
+  PerFunction& f = *n->function;
+  if (!f.costs) f.costs = &costs_.slot(n->env.function);
+  CostStats::add(*f.costs, n->env.memory_mb, cold, ms);
+}
+
 const EnvInfo* Pool::find(int64_t id) const {
-  auto it = nodes_.find(id);
-  return it == nodes_.end() ? nullptr : &it->second.env;
+  const Node* n = node(id);
+  return n ? &n->env : nullptr;
 }
 
 std::vector<const EnvInfo*> Pool::of(const std::string& function) const {

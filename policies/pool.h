@@ -36,6 +36,8 @@ struct EnvInfo {
   int64_t invocations = 0;   // requests it has started (all of them, not only finished ones)
   int active = 0;            // requests running in it now; 0 = idle
   bool provisioned = false;  // started by a policy to be kept initialised (not by a request)
+  // While idle: when the keep-alive policy will evict it (kForever: not for idleness).
+  TimeUs keep_until_us = kForever;
   bool idle() const { return active == 0; }
 };
 
@@ -61,10 +63,13 @@ class CostStats {
   Costs get(const std::string& function, int memory_mb) const;
 
  private:
-  struct KeyHash {
-    size_t operator()(const std::pair<std::string, int>& k) const;
-  };
-  std::unordered_map<std::pair<std::string, int>, Costs, KeyHash> costs_;
+  friend class Pool;
+  using BySize = std::vector<std::pair<int, Costs>>;  // a function has one size or a few
+  BySize* of(const std::string& function) const;
+  BySize& slot(const std::string& function);  // created if need be; never moves
+  static void add(BySize& sizes, int memory_mb, bool cold, double ms);
+  mutable std::unordered_map<std::string, BySize> costs_;
+  mutable std::pair<const std::string, BySize>* last_ = nullptr;  // see Pool::per_function
 };
 
 // Every query the Scheduler and the policies make on each request is O(1) or O(log n)
@@ -95,6 +100,11 @@ class Pool {
   void start_request(int64_t id);
   // A request in `id` ended at `now`: active - 1 (not below 0), last_used_us = now.
   void end_request(int64_t id, TimeUs now);
+  // The Scheduler's record of when it will evict idle `id`.
+  void set_keep_until(int64_t id, TimeUs t);
+  // costs().add() for the function and memory of environment `id`, without looking the
+  // function up by name: the Scheduler does this on every request.
+  void add_cost(int64_t id, bool cold, double ms);
 
   const EnvInfo* find(int64_t id) const;
   const std::map<int64_t, EnvInfo>& environments() const { return envs_; }  // by id
@@ -145,6 +155,8 @@ class Pool {
     bool empty() const { return head == nullptr; }
   };
   struct PerFunction {
+    const FunctionInfo* info = nullptr;  // null until set_function()
+    CostStats::BySize* costs = nullptr;  // in costs_, once a cost was added through a node
     std::set<int64_t> ids;
     int active = 0;
     int64_t invocations = 0;
@@ -162,14 +174,18 @@ class Pool {
   void insert_idle(Node& n);
   void erase_idle(Node& n);
   const PerFunction* per_function(const std::string& name) const;
+  Node* node(int64_t id) const;
 
   std::map<std::string, FunctionInfo> functions_;
-  std::unordered_map<std::string, const FunctionInfo*> function_index_;
   std::map<std::string, int> reserved_;
   std::map<int64_t, EnvInfo> envs_;
-  std::unordered_map<int64_t, Node> nodes_;  // by id
+  mutable std::unordered_map<int64_t, Node> nodes_;  // by id
   // PerFunction entries live as long as the pool: nodes point to them.
   std::unordered_map<std::string, PerFunction> by_function_;
+  // The last entry each lookup found. One request makes several queries in a row about
+  // one function and one environment; a comparison is cheaper than hashing again.
+  mutable const std::pair<const std::string, PerFunction>* last_function_ = nullptr;
+  mutable Node* last_node_ = nullptr;
   ByUse idle_lru_;
   int active_ = 0;
   int64_t used_mb_ = 0;

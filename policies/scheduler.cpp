@@ -121,8 +121,8 @@ void Scheduler::evict(int64_t id, const std::string& reason, TimeUs now) {
   const EnvInfo* found = pool_.find(id);
   if (!found || !found->idle()) return;  // never a busy one, whoever asks
   const EnvInfo env = *found;
-  pool_.remove(id);
   clear_keep_until(id);
+  pool_.remove(id);
   work_.evict.push_back({id, reason});
   keep_alive_->on_evicted(env, pool_, now);
 }
@@ -130,21 +130,20 @@ void Scheduler::evict(int64_t id, const std::string& reason, TimeUs now) {
 void Scheduler::finished(int64_t environment_id, bool reusable, bool cold, double cost_ms, TimeUs now) {
   const EnvInfo* env = pool_.find(environment_id);
   if (!env) return;
-  if (cost_ms >= 0) pool_.costs().add(env->function, env->memory_mb, cold, cost_ms);
+  if (cost_ms >= 0) pool_.add_cost(environment_id, cold, cost_ms);
   pool_.end_request(environment_id, now);
-  const std::string function = env->function;
   if (!reusable) {
     const EnvInfo gone = *env;
-    pool_.remove(environment_id);
     clear_keep_until(environment_id);
+    pool_.remove(environment_id);
     // The host stops it; eviction here would only tell it twice.
     keep_alive_->on_evicted(gone, pool_, now);
-    serve_queue(function, now);
+    serve_queue(gone.function, now);
     return;
   }
   // Waiting requests take the freed capacity before the keep-alive policy sees an idle
-  // environment.
-  serve_queue(function, now);
+  // environment. (A copy of the name: serving the queue may evict this environment.)
+  if (!queues_.empty()) serve_queue(std::string(env->function), now);
   env = pool_.find(environment_id);
   if (env && env->idle()) becomes_idle(*env, now);
 }
@@ -162,26 +161,34 @@ void Scheduler::becomes_idle(const EnvInfo& env, TimeUs now) {
 
 void Scheduler::set_keep_until(int64_t id, TimeUs t) {
   clear_keep_until(id);
-  keep_until_[id] = t;
+  if (!pool_.find(id)) return;
+  pool_.set_keep_until(id, t);
+  ++live_deadlines_;
   deadlines_.emplace(t, id);
   // Stale entries are bounded by the live ones: rebuild when they outnumber them.
-  if (deadlines_.size() > 2 * keep_until_.size() + 64) {
+  if (deadlines_.size() > 2 * live_deadlines_ + 64) {
     std::vector<Deadline> live;
-    live.reserve(keep_until_.size());
-    for (const auto& [env, at] : keep_until_) live.emplace_back(at, env);
+    live.reserve(live_deadlines_);
+    for (const auto& [env, info] : pool_.environments())
+      if (info.keep_until_us != kForever) live.emplace_back(info.keep_until_us, env);
     deadlines_ = decltype(deadlines_)(std::greater<Deadline>(), std::move(live));
   }
 }
 
+// Before an environment leaves the pool, and whenever its deadline no longer holds.
 void Scheduler::clear_keep_until(int64_t id) {
-  if (keep_until_.erase(id) > 0) drop_stale_deadlines();
+  const EnvInfo* env = pool_.find(id);
+  if (!env || env->keep_until_us == kForever) return;
+  pool_.set_keep_until(id, kForever);
+  --live_deadlines_;
+  drop_stale_deadlines();
 }
 
 void Scheduler::drop_stale_deadlines() {
   while (!deadlines_.empty()) {
     const auto [t, id] = deadlines_.top();
-    auto it = keep_until_.find(id);
-    if (it != keep_until_.end() && it->second == t) return;
+    const EnvInfo* env = pool_.find(id);
+    if (env && env->keep_until_us == t) return;
     deadlines_.pop();
   }
 }
@@ -190,8 +197,8 @@ void Scheduler::removed(int64_t environment_id, TimeUs now) {
   const EnvInfo* found = pool_.find(environment_id);
   if (!found) return;
   const EnvInfo env = *found;
-  pool_.remove(environment_id);
   clear_keep_until(environment_id);
+  pool_.remove(environment_id);
   keep_alive_->on_evicted(env, pool_, now);
   serve_queue(env.function, now);
 }

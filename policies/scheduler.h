@@ -141,14 +141,15 @@ class Scheduler {
   std::unique_ptr<ScaleOutPolicy> scale_out_;
   IdSource next_id_;
   Pool pool_;
-  // Idle environments' deadlines, by environment (keep_until_, the truth) and in time order
-  // (deadlines_, a min-heap of (time, id)). take_work() and next_deadline() run on every
-  // event, so they must not scan every environment; and a deadline is set and cleared on
-  // almost every request, so clearing only forgets it in keep_until_: its heap entry goes
-  // stale and is dropped when it reaches the top. The top is never stale.
+  // Idle environments' deadlines, by environment (EnvInfo::keep_until_us in the pool, the
+  // truth) and in time order (deadlines_, a min-heap of (time, id)). take_work() and
+  // next_deadline() run on every event, so they must not scan every environment; and a
+  // deadline is set and cleared on almost every request, so clearing only forgets it in
+  // the pool: its heap entry goes stale and is dropped when it reaches the top. The top is
+  // never stale.
   using Deadline = std::pair<TimeUs, int64_t>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>> deadlines_;
-  std::unordered_map<int64_t, TimeUs> keep_until_;
+  size_t live_deadlines_ = 0;
   void drop_stale_deadlines();
   std::multimap<TimeUs, Prewarm> prewarms_;
   std::map<std::string, std::deque<Ticket>> queues_;

@@ -29,8 +29,8 @@
 //     Environments started for a pre-warm or provisioned concurrency take none.
 //   - The 2023 rule's "+10,000 requests per second per 10 s" and the account's RPS limit
 //     (10 x concurrency) are not modelled; the live emulator is far below both.
-#include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "scale_out/factories.h"
 #include "scale_out/token_bucket.h"
@@ -103,8 +103,8 @@ class Lambda final : public ScaleOutPolicy {
   const Rate rate_;
   const int64_t burst_;
   const Routing routing_;
-  std::map<std::string, TokenBucket> function_buckets_;  // rate=2023
-  std::optional<TokenBucket> account_bucket_;            // rate=legacy
+  std::unordered_map<std::string, TokenBucket> function_buckets_;  // rate=2023
+  std::optional<TokenBucket> account_bucket_;                       // rate=legacy
 };
 
 }  // namespace
