@@ -244,6 +244,10 @@ void Scheduler::start_prewarm(const Prewarm& p, TimeUs now) {
 }
 
 Scheduler::Work Scheduler::take_work(TimeUs now) {
+  // The usual case, on every event of a simulation: nothing due, nothing produced.
+  if (work_.empty() && queues_.empty() && (deadlines_.empty() || deadlines_.top().first > now) &&
+      (prewarms_.empty() || prewarms_.begin()->first > now) && keep_alive_->next_tick() > now)
+    return Work{};
   // Idle deadlines that passed.
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const int64_t id = deadlines_.top().second;  // never stale at the top

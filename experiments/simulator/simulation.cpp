@@ -22,7 +22,14 @@ using policies::TimeUs;
 
 constexpr int64_t kProgressEvery = 1 << 20;
 
-int64_t to_us(double seconds) { return static_cast<int64_t>(std::llround(seconds * 1e6)); }
+// std::llround's result, without its libm call on every event.
+int64_t to_us(double seconds) {
+  const double us = seconds * 1e6;
+  if (!(us >= 0) || us >= 9e15) return static_cast<int64_t>(std::llround(us));
+  int64_t whole = static_cast<int64_t>(us);
+  if (us - static_cast<double>(whole) >= 0.5) ++whole;  // exact: us < 2^53
+  return whole;
+}
 
 // One request, from arrival to completion.
 struct Request {
@@ -42,15 +49,51 @@ struct Env {
 };
 
 struct Event {
-  TimeUs at_us;
-  int64_t order;           // ties: the order they were scheduled in
   enum class Kind : uint8_t { kCompletion, kReady } kind;
   bool cold;
   int64_t env;
   Request request;
   double init_s;           // cold: the Init share, when the workload models it (< 0: not)
   double service_s;
-  bool operator>(const Event& o) const { return at_us != o.at_us ? at_us > o.at_us : order > o.order; }
+};
+
+// When an event happens; the event itself waits in a slab, so the heap moves 24 bytes.
+struct Due {
+  TimeUs at_us;
+  int64_t order;           // ties: the order they were scheduled in
+  uint32_t slot;
+  bool operator>(const Due& o) const { return at_us != o.at_us ? at_us > o.at_us : order > o.order; }
+};
+
+// Events by time, first scheduled first among equals.
+class EventQueue {
+ public:
+  bool empty() const { return heap_.empty(); }
+  TimeUs next_at() const { return heap_.top().at_us; }
+  void push(TimeUs at_us, const Event& e) {
+    uint32_t slot;
+    if (free_.empty()) {
+      slot = static_cast<uint32_t>(slab_.size());
+      slab_.push_back(e);
+    } else {
+      slot = free_.back();
+      free_.pop_back();
+      slab_[slot] = e;
+    }
+    heap_.push({at_us, order_++, slot});
+  }
+  Event pop() {
+    const uint32_t slot = heap_.top().slot;
+    heap_.pop();
+    free_.push_back(slot);
+    return slab_[slot];
+  }
+
+ private:
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> heap_;
+  std::vector<Event> slab_;
+  std::vector<uint32_t> free_;
+  int64_t order_ = 0;
 };
 
 class Loop {
@@ -82,7 +125,7 @@ class Loop {
     TimeUs now = 0;
     for (;;) {
       TimeUs t = policies::kForever;
-      if (!events_.empty()) t = events_.top().at_us;
+      if (!events_.empty()) t = events_.next_at();
       if (more) t = std::min(t, next.at_us);
       const TimeUs due = scheduler_.next_deadline();
       if (!more && events_.empty() && (due == policies::kForever || due >= std::max(w_.duration_us, now))) break;
@@ -99,9 +142,8 @@ class Loop {
       }
       now = t;
       metrics_.advance(now);
-      while (!events_.empty() && events_.top().at_us == now) {
-        const Event e = events_.top();
-        events_.pop();
+      while (!events_.empty() && events_.next_at() == now) {
+        const Event e = events_.pop();
         if (e.kind == Event::Kind::kCompletion) {
           complete(e, now);
         } else {
@@ -186,8 +228,7 @@ class Loop {
     Env& env = envs_.at(p.environment_id);
     if (env.active++ == 0) metrics_.env_busy(env.memory_mb, now);
     const TimeUs begin = p.cold ? now : std::max(now, env.ready_us);
-    events_.push({begin + to_us(service_s), order_++, Event::Kind::kCompletion, p.cold, p.environment_id, r,
-                  init_s, service_s});
+    events_.push(begin + to_us(service_s), {Event::Kind::kCompletion, p.cold, p.environment_id, r, init_s, service_s});
   }
 
   void complete(const Event& e, TimeUs now) {
@@ -201,8 +242,8 @@ class Loop {
     scheduler_.finished(e.env, true, e.cold, e.service_s * 1e3, now);
   }
 
-  void ready(const Event& e, TimeUs /*now*/) {
-    if (o_.log) o_.log->record(log::EnvironmentReady{e.env, e.at_us, e.init_s * 1e3});
+  void ready(const Event& e, TimeUs now) {
+    if (o_.log) o_.log->record(log::EnvironmentReady{e.env, now, e.init_s * 1e3});
   }
 
   void reject(const Request& r, TimeUs now) {
@@ -255,6 +296,7 @@ class Loop {
   }
 
   void apply(const Scheduler::Work& work, TimeUs now) {
+    if (work.empty()) return;
     for (const auto& x : work.evict) end_env(x.environment_id, x.reason, now);
     for (const auto& x : work.start) {
       const uint32_t fi = index_.at(x.function);
@@ -265,7 +307,7 @@ class Loop {
       envs_.emplace(x.environment_id, env);
       metrics_.env_started(x.memory_mb, now);
       if (o_.log) o_.log->record(log::EnvironmentStarted{x.environment_id, o_.run_id, f.name, x.memory_mb, "", 0, now});
-      events_.push({env.ready_us, order_++, Event::Kind::kReady, false, x.environment_id, Request{}, init_s, 0});
+      events_.push(env.ready_us, {Event::Kind::kReady, false, x.environment_id, Request{}, init_s, 0});
     }
     for (const auto& name : work.ping) {
       metrics_.ping();
@@ -309,8 +351,7 @@ class Loop {
   std::vector<Rng> rng_;
   std::unordered_map<int64_t, Env> envs_;
   std::unordered_map<int64_t, Request> queued_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
-  int64_t order_ = 0;
+  EventQueue events_;
   int64_t next_id_ = 1;
   int64_t arrivals_ = 0;
   int64_t pings_ = 0;

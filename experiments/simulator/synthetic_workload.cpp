@@ -34,15 +34,49 @@ class SyntheticArrivals : public ArrivalSource {
 
   bool next(Arrival& out) override {
     if (heap_.empty()) return false;
-    const auto [at, f] = heap_.top();
-    heap_.pop();
+    const auto [at, f] = heap_.front();
     out = {at, f};
-    schedule(f, at, false);
+    // The function's next arrival takes its place at the top and sinks: one pass down
+    // the heap instead of a pop and a push.
+    const int64_t following = next_after(f, at, false);
+    if (following >= 0) {
+      heap_.front() = {following, f};
+      sink_top();
+    } else {
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+      heap_.pop_back();
+    }
     return true;
   }
 
  private:
   void schedule(uint32_t f, int64_t last_us, bool first) {
+    const int64_t at = next_after(f, last_us, first);
+    if (at >= 0) {
+      heap_.emplace_back(at, f);
+      std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+    }
+  }
+
+  // The min-heap's top moved later: restore the order below it.
+  void sink_top() {
+    const size_t n = heap_.size();
+    size_t i = 0;
+    const auto moving = heap_[0];
+    for (;;) {
+      size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap_[child + 1] < heap_[child]) ++child;
+      if (!(heap_[child] < moving)) break;
+      heap_[i] = heap_[child];
+      i = child;
+    }
+    heap_[i] = moving;
+  }
+
+  // When function f's next request arrives after one at last_us; -1 when it does not
+  // (past the workload's end, or its list is used up).
+  int64_t next_after(uint32_t f, int64_t last_us, bool first) {
     const Process& p = processes_[f];
     int64_t at = -1;
     switch (p.kind) {
@@ -56,15 +90,14 @@ class SyntheticArrivals : public ArrivalSource {
         if (position_[f] < p.times_us.size()) at = p.times_us[position_[f]++];
         break;
     }
-    if (at >= 0 && at < duration_us_) heap_.emplace(at, f);
+    return at >= 0 && at < duration_us_ ? at : -1;
   }
 
   std::vector<Process> processes_;
   int64_t duration_us_;
   std::vector<size_t> position_;
   std::vector<Rng> rng_;
-  std::priority_queue<std::pair<int64_t, uint32_t>, std::vector<std::pair<int64_t, uint32_t>>,
-                      std::greater<>> heap_;
+  std::vector<std::pair<int64_t, uint32_t>> heap_;  // a min-heap of (time, function)
 };
 
 Process parse_process(const YAML::Node& node, const std::filesystem::path& file, const std::string& key) {
