@@ -19,6 +19,7 @@
 #include "api/runtime_api.h"
 #include "api/task_queue.h"
 #include "config/sam_template.h"
+#include "core/cpu_model.h"
 #include "core/dispatcher.h"
 #include "core/environment.h"
 #include "core/function_registry.h"
@@ -55,6 +56,7 @@ nlohmann::json options_json(const EmulatorOptions& o, const std::string& templat
           {"region", o.region},
           {"isolation", isolation},
           {"init_cpu", o.init_cpu},
+          {"cpu_period", o.cpu_period},
           {"clock", o.clock},
           {"freeze", freeze},
           {"memory_mb", o.memory_mb}};
@@ -224,10 +226,22 @@ LiveEmulator::LiveEmulator(const EmulatorOptions& o, const std::string& command_
     throw EmulatorError(e.what(), 2);
   }
   Policies chosen;
+  double init_cpus = 0;
+  int64_t cpu_period_us = 0;
   try {
     chosen = make_policies(o);
   } catch (const policies::SpecError& e) {
     throw EmulatorError(e.what(), 2);
+  }
+  try {
+    init_cpus = core::parse_init_cpu(o.init_cpu);
+  } catch (const policies::SpecError& e) {
+    throw EmulatorError(std::string("--init-cpu: ") + e.what(), 2);
+  }
+  try {
+    cpu_period_us = core::parse_cpu_period_us(o.cpu_period);
+  } catch (const policies::SpecError& e) {
+    throw EmulatorError(std::string("--cpu-period: ") + e.what(), 2);
   }
   const std::string keep_alive_name = chosen.keep_alive->name();
   const std::string scale_out_name = chosen.scale_out->name();
@@ -264,7 +278,8 @@ LiveEmulator::LiveEmulator(const EmulatorOptions& o, const std::string& command_
   services_.java = o.java;
   services_.java_runtime_jar = std::filesystem::weakly_canonical(java_runtime_jar);
   services_.cgroups = cgroups_.get();
-  services_.init_cpu_unthrottled = o.init_cpu == "unthrottled";
+  services_.init_cpus = init_cpus;
+  services_.cpu_period_us = cpu_period_us;
   services_.host_cpus = std::max(1u, std::thread::hardware_concurrency());
   services_.freeze = freeze;
 

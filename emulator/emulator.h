@@ -45,7 +45,8 @@ struct EmulatorOptions {
   std::string isolation = "cgroup";  // "cgroup" or "none"
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "coldlab";
-  std::string init_cpu = "throttled";  // or "unthrottled"
+  std::string init_cpu = "burst";      // core::parse_init_cpu: burst[:vcpus=N], throttled, unthrottled
+  std::string cpu_period = "20ms";     // the CFS period CPU shares are enforced over
   std::string clock = "real";          // or "virtual"
   std::string freeze = "auto";         // "on", "off", or "auto" (on where the freezer exists)
   bool quiet = false;                  // no banner on stderr (in-process use)

@@ -6,7 +6,28 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/cpu_model.h"
+#include "policy_spec.h"
+
 namespace coldlab {
+namespace {
+
+// A CLI11 check that runs `parse` and shows its error.
+template <typename Parse>
+CLI::Validator spec_check(Parse parse) {
+  return CLI::Validator(
+      [parse](std::string& value) -> std::string {
+        try {
+          parse(value);
+          return "";
+        } catch (const policies::SpecError& e) {
+          return e.what();
+        }
+      },
+      "", "");
+}
+
+}  // namespace
 
 void add_serve_options(CLI::App& cmd, ServeOptions& o) {
   cmd.add_option("--port", o.port, "Port of the Lambda API (0: any free port)")->capture_default_str();
@@ -51,9 +72,14 @@ void add_emulator_options(CLI::App& cmd, EmulatorOptions& o) {
   cmd.add_option("--cgroup-parent", o.cgroup_parent,
                  "Group (relative to the root) under which environments' groups are made; on cgroup v2 "
                  "without root, a subtree delegated to you")->capture_default_str();
-  cmd.add_option("--init-cpu", o.init_cpu, "Init under the CPU quota (throttled) or without it (unthrottled, as "
-                                           "reported for on-demand Init on Lambda)")
-      ->capture_default_str()->check(CLI::IsMember({"throttled", "unthrottled"}));
+  cmd.add_option("--init-cpu", o.init_cpu,
+                 "CPU for on-demand Init: burst (2 vCPUs, as measured on Lambda), burst:vcpus=N, throttled "
+                 "(the memory's share, as after Init) or unthrottled (no limit)")
+      ->capture_default_str()->check(spec_check(core::parse_init_cpu));
+  cmd.add_option("--cpu-period", o.cpu_period,
+                 "CFS period over which the memory's CPU share is enforced (Lambda was observed to throttle "
+                 "in 20 ms steps); 1ms to 1s")
+      ->capture_default_str()->check(spec_check(core::parse_cpu_period_us));
   cmd.add_option("--clock", o.clock, "real, or virtual: skip idle gaps (see docs/experiments.md)")
       ->capture_default_str()->check(CLI::IsMember({"real", "virtual"}));
   cmd.add_option("--freeze", o.freeze, "Freeze idle environments with the cgroup freezer, as Lambda does: on, off, "

@@ -174,7 +174,7 @@ void Environment::start(std::shared_ptr<PendingInvocation> first, bool provision
   try {
     server_ = services_.server_factory(*this);
     if (services_.cgroups) {
-      limits_ = isolation::lambda_limits(function_.config.memory_mb, services_.host_cpus);
+      limits_ = isolation::lambda_limits(function_.config.memory_mb, services_.host_cpus, services_.cpu_period_us);
       group_ = services_.cgroups->create(id_, limits_);
     }
   } catch (const std::exception& e) {
@@ -198,6 +198,13 @@ void Environment::start(std::shared_ptr<PendingInvocation> first, bool provision
   spawn_process();
 }
 
+int64_t Environment::init_cpu_quota() const {
+  if (!group_ || provisioned_ || services_.init_cpus == 0) return limits_.cpu_quota_us;
+  if (services_.init_cpus < 0) return -1;
+  return std::max(limits_.cpu_quota_us,
+                  isolation::cpu_quota_for(services_.init_cpus, services_.host_cpus, limits_.cpu_period_us));
+}
+
 void Environment::spawn_process() {
   uint64_t generation;
   {
@@ -207,10 +214,9 @@ void Environment::spawn_process() {
     spawned_us_ = services_.clock->now_us();
   }
   platform_line(init_start_line(function_.config.runtime));
-  // On-demand Init is reported to run without the CPU cap on Lambda; optionally do so too.
-  // Provisioned Init is reported not to.
-  const bool unthrottled_init = group_ && services_.init_cpu_unthrottled && !provisioned_;
-  if (unthrottled_init) group_->set_cpu_quota(-1);
+  // On-demand Init is reported to run with more CPU than the memory's share on Lambda
+  // (docs/resources.md); provisioned Init is reported not to.
+  if (const int64_t quota = init_cpu_quota(); quota != limits_.cpu_quota_us) group_->set_cpu_quota(quota);
   std::weak_ptr<Environment> weak = weak_from_this();
   std::shared_ptr<Process> process;
   try {
@@ -289,7 +295,7 @@ RuntimeEndpoint::Event Environment::next() {
     // Init ends at the runtime's first /next, as Lambda measures it.
     phase_ = Phase::kReady;
     services_.timers->cancel(init_timer_);
-    if (group_ && services_.init_cpu_unthrottled && !provisioned_) group_->set_cpu_quota(limits_.cpu_quota_us);
+    if (init_cpu_quota() != limits_.cpu_quota_us) group_->set_cpu_quota(limits_.cpu_quota_us);
     double init_ms = static_cast<double>(now - spawned_us_) / 1000.0;
     if (current_is_cold_) init_ms_ = init_ms;
     // An environment reaches Ready at most once: a failure afterwards makes it Dead.

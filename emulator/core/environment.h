@@ -100,7 +100,10 @@ struct EnvironmentServices {
   std::filesystem::path java;              // the JVM for java* runtimes
   std::filesystem::path java_runtime_jar;  // coldlab's Java runtime client
   isolation::Cgroups* cgroups = nullptr;   // null: no resource limits
-  bool init_cpu_unthrottled = false;       // Init runs without the CPU quota
+  // CPU for on-demand Init, in vCPUs: 0 the memory's share (throttled), < 0 no limit,
+  // else that many (never less than the memory's share, nor more than the host has).
+  double init_cpus = 0;
+  int64_t cpu_period_us = isolation::kDefaultCpuPeriodUs;
   bool freeze = false;                     // freeze idle environments' cgroups (where possible)
   unsigned host_cpus = 1;
 };
@@ -158,6 +161,8 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   enum class Phase { kInit, kReady, kDead };
 
   void spawn_process();  // call without mu_ held
+  // The CPU quota Init runs under (limits_.cpu_quota_us when Init gets no more).
+  int64_t init_cpu_quota() const;
   // The runtime waits in /next with nothing to do: freeze it and let the clock skip.
   // Called with `lock` held; may release and retake it.
   void park(std::unique_lock<std::mutex>& lock);

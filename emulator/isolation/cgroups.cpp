@@ -20,11 +20,16 @@ namespace coldlab::isolation {
 
 namespace fs = std::filesystem;
 
-Limits lambda_limits(int memory_mb, unsigned host_cpus) {
+int64_t cpu_quota_for(double cpus, unsigned host_cpus, int64_t period_us) {
+  cpus = std::min(cpus, static_cast<double>(std::max(1u, host_cpus)));
+  return std::max<int64_t>(1000, static_cast<int64_t>(cpus * static_cast<double>(period_us)));
+}
+
+Limits lambda_limits(int memory_mb, unsigned host_cpus, int64_t cpu_period_us) {
   Limits l;
   l.memory_bytes = int64_t{memory_mb} * 1024 * 1024;
-  double cpus = std::min({memory_mb / 1769.0, 6.0, static_cast<double>(std::max(1u, host_cpus))});
-  l.cpu_quota_us = std::max<int64_t>(1000, static_cast<int64_t>(cpus * static_cast<double>(l.cpu_period_us)));
+  l.cpu_period_us = cpu_period_us;
+  l.cpu_quota_us = cpu_quota_for(std::min(memory_mb / 1769.0, 6.0), host_cpus, cpu_period_us);
   return l;
 }
 
@@ -230,8 +235,11 @@ void remove_group_dir(const fs::path& dir) {
 
 class GroupV2 : public Group {
  public:
-  GroupV2(fs::path dir)
-      : dir_(std::move(dir)), fds_(open_join_fds({dir_})), can_freeze_(file_exists(dir_ / "cgroup.freeze")) {}
+  GroupV2(fs::path dir, int64_t period_us)
+      : dir_(std::move(dir)),
+        period_us_(period_us),
+        fds_(open_join_fds({dir_})),
+        can_freeze_(file_exists(dir_ / "cgroup.freeze")) {}
   ~GroupV2() override {
     for (int f : fds_) ::close(f);
     kill_all();
@@ -245,7 +253,8 @@ class GroupV2 : public Group {
     kill_v2_group(dir_);
   }
   void set_cpu_quota(int64_t quota_us) override {
-    write_file(dir_ / "cpu.max", (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) + " 100000");
+    write_file(dir_ / "cpu.max",
+               (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) + " " + std::to_string(period_us_));
   }
   bool can_freeze() const override { return can_freeze_; }
   void freeze() override {
@@ -264,6 +273,7 @@ class GroupV2 : public Group {
 
  private:
   fs::path dir_;
+  int64_t period_us_;  // cpu.max takes the period with every quota
   std::vector<int> fds_;
   bool can_freeze_;
   std::mutex freeze_mu_;  // freeze(), thaw() and kill_all() one at a time
@@ -298,7 +308,7 @@ class CgroupsV2 : public Cgroups {
     if (fs::exists(dir / "memory.swap.max")) write_file(dir / "memory.swap.max", "0");
     write_file(dir / "cpu.max", (limits.cpu_quota_us < 0 ? std::string("max") : std::to_string(limits.cpu_quota_us)) +
                                     " " + std::to_string(limits.cpu_period_us));
-    return std::make_unique<GroupV2>(dir);
+    return std::make_unique<GroupV2>(dir, limits.cpu_period_us);
   }
 
   int remove_stale() override {

@@ -27,14 +27,25 @@
 
 namespace coldlab::isolation {
 
+// The CFS period coldlab enforces CPU shares over by default: 20 ms, the interval at which
+// Lambda was observed to throttle (docs/resources.md). The kernel takes 1 ms to 1 s.
+inline constexpr int64_t kDefaultCpuPeriodUs = 20000;
+inline constexpr int64_t kMinCpuPeriodUs = 1000;
+inline constexpr int64_t kMaxCpuPeriodUs = 1000000;
+
 struct Limits {
   int64_t memory_bytes = 0;
   int64_t cpu_quota_us = -1;  // -1: no CPU limit
-  int64_t cpu_period_us = 100000;
+  int64_t cpu_period_us = kDefaultCpuPeriodUs;
 };
 
-// Lambda's model: 1,769 MB = one vCPU, at most 6 vCPUs, and never more than `host_cpus`.
-Limits lambda_limits(int memory_mb, unsigned host_cpus);
+// Lambda's model: 1,769 MB = one vCPU, at most 6 vCPUs, and never more than `host_cpus`,
+// enforced as a quota per `cpu_period_us`.
+Limits lambda_limits(int memory_mb, unsigned host_cpus, int64_t cpu_period_us = kDefaultCpuPeriodUs);
+
+// The quota per `period_us` that gives `cpus` CPUs of time: at most `host_cpus`, and at
+// least the kernel's 1 ms.
+int64_t cpu_quota_for(double cpus, unsigned host_cpus, int64_t period_us);
 
 // How long freeze() and thaw() wait for the kernel to report the new state.
 inline constexpr std::chrono::milliseconds kFreezeWait{1000};
@@ -55,7 +66,7 @@ class Group {
   // without letting it run user code first; the group is left thawed (and empty), so a
   // new process may join it.
   virtual void kill_all() = 0;
-  // Changes the CPU quota (-1: unlimited), e.g. to let Init run unthrottled.
+  // Changes the CPU quota per the group's period (-1: unlimited), e.g. for Init.
   virtual void set_cpu_quota(int64_t quota_us) = 0;
 
   // Whether freeze() and thaw() do anything: v1 when the freezer hierarchy is mounted and

@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "coldlab_server.h"
@@ -25,6 +27,13 @@ double spin_ms(httplib::Client& c, long iterations) {
   REQUIRE(r);
   REQUIRE(r->status == 200);
   return json::parse(r->body)["elapsed_ms"].get<double>();
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 void set_memory(httplib::Client& c, const std::string& fn, int mb) {
@@ -130,7 +139,24 @@ TEST_CASE("no coldlab cgroup remains after shutdown, nor after kill -9 and a res
   CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/cpu/coldlab/" + run));
 }
 
-TEST_CASE("init-cpu unthrottled lets Init run without the CPU quota", "[serial]") {
+TEST_CASE("the CPU share is enforced over a 20 ms period, or the one --cpu-period gives") {
+  auto group_cpu = [](std::vector<std::string> args) {
+    ColdlabServer server(std::move(args));
+    REQUIRE(isolated(server));
+    httplib::Client c("127.0.0.1", server.port());
+    set_memory(c, "echo-native", 256);
+    auto r = c.Post("/2015-03-31/functions/echo-native/invocations", "{}", "");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    // The answer came after Init's end, when the quota went back to the memory's share.
+    const std::string dir = "/sys/fs/cgroup/cpu/coldlab/run-" + std::to_string(server.pid()) + "/env-1/";
+    return std::make_pair(slurp(dir + "cpu.cfs_period_us"), slurp(dir + "cpu.cfs_quota_us"));
+  };
+  CHECK(group_cpu({}) == std::make_pair(std::string("20000\n"), std::string("2894\n")));  // 256/1769 of 20 ms
+  CHECK(group_cpu({"--cpu-period", "100ms"}) == std::make_pair(std::string("100000\n"), std::string("14471\n")));
+}
+
+TEST_CASE("init-cpu: Init gets 2 vCPUs by default (burst), the memory's share when throttled", "[serial]") {
   auto cold_init_ms = [](std::vector<std::string> args) {
     ColdlabServer server(std::move(args));
     REQUIRE(isolated(server));
@@ -142,9 +168,12 @@ TEST_CASE("init-cpu unthrottled lets Init run without the CPU quota", "[serial]"
     REQUIRE(rows.size() == 1);
     return std::stod(rows[0]["init_ms"]);
   };
-  const double throttled = cold_init_ms({});
+  const double throttled = cold_init_ms({"--init-cpu", "throttled"});
+  const double burst = cold_init_ms({});
   const double unthrottled = cold_init_ms({"--init-cpu", "unthrottled"});
-  INFO("Init at 128 MB: throttled " << throttled << " ms, unthrottled " << unthrottled << " ms");
+  INFO("Init at 128 MB: throttled " << throttled << " ms, burst " << burst << " ms, unthrottled " << unthrottled
+                                    << " ms");
+  CHECK(throttled > 3 * burst);
   CHECK(throttled > 3 * unthrottled);
 }
 

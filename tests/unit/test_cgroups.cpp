@@ -65,15 +65,27 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 TEST_CASE("Lambda's resource formula: memory in MiB, CPU = MemorySize/1769, capped at 6 and the host", "[cgroups]") {
-  auto l = lambda_limits(256, 2);
+  auto l = lambda_limits(256, 2, 100000);
   CHECK(l.memory_bytes == 256LL * 1024 * 1024);
   CHECK(l.cpu_period_us == 100000);
   CHECK(l.cpu_quota_us == 14471);  // 256/1769 of 100 ms
-  CHECK(lambda_limits(1769, 2).cpu_quota_us == 100000);
-  CHECK(lambda_limits(3538, 2).cpu_quota_us == 200000);
-  CHECK(lambda_limits(3538, 1).cpu_quota_us == 100000);   // never more than the host has
+  CHECK(lambda_limits(1769, 2, 100000).cpu_quota_us == 100000);
+  CHECK(lambda_limits(3538, 2, 100000).cpu_quota_us == 200000);
+  CHECK(lambda_limits(3538, 1, 100000).cpu_quota_us == 100000);   // never more than the host has
   // 10,240 MB: 5.79 CPUs of time (Lambda shows 6 cores there, but CPU time stays linear).
-  CHECK(lambda_limits(10240, 64).cpu_quota_us == 578858);
+  CHECK(lambda_limits(10240, 64, 100000).cpu_quota_us == 578858);
+}
+
+TEST_CASE("the CPU share is enforced over a 20 ms period by default, or the one given", "[cgroups]") {
+  const auto l = lambda_limits(256, 2);
+  CHECK(l.cpu_period_us == 20000);
+  CHECK(l.cpu_quota_us == 2894);  // 256/1769 of 20 ms
+  CHECK(lambda_limits(128, 2).cpu_quota_us == 1447);
+  CHECK(lambda_limits(1769, 2, 50000).cpu_quota_us == 50000);
+  // The kernel takes no quota under 1 ms: a short period cannot give 128 MB its 7.2 %.
+  CHECK(lambda_limits(128, 2, 10000).cpu_quota_us == 1000);
+  CHECK(coldlab::isolation::cpu_quota_for(2, 2, 20000) == 40000);
+  CHECK(coldlab::isolation::cpu_quota_for(2, 1, 20000) == 20000);  // never more than the host has
 }
 
 TEST_CASE("v2: the layout is detected and the controllers are enabled down to the run's group", "[cgroups]") {
@@ -97,12 +109,14 @@ TEST_CASE("v2: an environment's group gets memory.max, no swap and cpu.max", "[c
   const auto env = fake.run / "env-7";
   CHECK(slurp(env / "memory.max") == std::to_string(512LL * 1024 * 1024));
   CHECK(slurp(env / "memory.swap.max") == "0");
-  CHECK(slurp(env / "cpu.max") == "28942 100000");
+  CHECK(slurp(env / "cpu.max") == "5788 20000");
   CHECK(group->join_fds().size() == 1);
   CHECK(group->peak_memory_bytes() == 201326592);
   CHECK(group->oom_kills() == 1);
-  group->set_cpu_quota(-1);
-  CHECK(slurp(env / "cpu.max") == "max 100000");
+  group->set_cpu_quota(-1);  // the period stays the group's
+  CHECK(slurp(env / "cpu.max") == "max 20000");
+  group->set_cpu_quota(40000);
+  CHECK(slurp(env / "cpu.max") == "40000 20000");
   group->kill_all();
   CHECK(slurp(env / "cgroup.kill") == "1");
   group.reset();
