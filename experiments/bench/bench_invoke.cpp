@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
   int requests = 5000, clients = 4, cold_starts = 30;
   std::string isolation = "none";
   std::string freeze = "auto";
+  std::string cpu_period = "20ms";
   std::vector<std::string> functions = {"echo", "echo-python"};
   app.add_option("--coldlab", coldlab, "coldlab binary")->capture_default_str();
   app.add_option("--requests", requests, "warm requests per client")->capture_default_str();
@@ -157,21 +158,26 @@ int main(int argc, char** argv) {
                  "(7% of a CPU at the built-ins' 128 MB)")->capture_default_str();
   app.add_option("--freeze", freeze, "passed to coldlab serve: freeze idle environments (on, off, auto)")
       ->capture_default_str();
+  app.add_option("--cpu-period", cpu_period, "passed to coldlab serve: the CFS period of the CPU share")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::string cmd;
   for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
-  std::printf("coldlab-bench %s\ncommand: %s\nisolation: %s, freeze: %s\nmachine: %s, %u cpus (%s), %s MemTotal\n", COLDLAB_VERSION,
-              cmd.c_str(), isolation.c_str(), freeze.c_str(),
+  std::printf("coldlab-bench %s\ncommand: %s\nisolation: %s, freeze: %s, cpu period: %s\n"
+              "machine: %s, %u cpus (%s), %s MemTotal\n",
+              COLDLAB_VERSION,
+              cmd.c_str(), isolation.c_str(), freeze.c_str(), cpu_period.c_str(),
               host, std::thread::hardware_concurrency(), file_field("/proc/cpuinfo", "model name").c_str(),
               file_field("/proc/meminfo", "MemTotal").c_str());
 
   auto dir = std::filesystem::temp_directory_path() / ("coldlab-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
+  const std::vector<std::string> serve_args = {"--isolation", isolation, "--freeze", freeze, "--cpu-period", cpu_period};
   {
-    Server s = start_server(coldlab, {"--isolation", isolation, "--freeze", freeze}, (dir / "warm.db").string());
+    Server s = start_server(coldlab, serve_args, (dir / "warm.db").string());
     for (auto& f : functions) {
       warm(s.port, f, 1, requests, R"({"hello": "world"})");
       warm(s.port, f, clients, requests / clients, R"({"hello": "world"})");
@@ -179,8 +185,9 @@ int main(int argc, char** argv) {
     stop_server(s);
   }
   {
-    Server s = start_server(coldlab, {"--idle-timeout", "0", "--isolation", isolation, "--freeze", freeze},
-                            (dir / "cold.db").string());
+    std::vector<std::string> args = serve_args;
+    args.insert(args.begin(), {"--idle-timeout", "0"});
+    Server s = start_server(coldlab, args, (dir / "cold.db").string());
     for (auto& f : functions) cold(s.port, f, cold_starts);
     stop_server(s);
   }

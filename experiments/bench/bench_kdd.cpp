@@ -404,6 +404,7 @@ int main(int argc, char** argv) {
   std::vector<int> memory = {256, 512, 1024};
   int cold_rounds = 5, warm = 200;
   std::string isolation = "cgroup";
+  std::string init_cpu = "burst", cpu_period = "20ms";
   std::string event = R"({"features": [0, 232, 19206]})";
   app.add_option("--coldlab", coldlab, "coldlab binary")->capture_default_str();
   app.add_option("--runtimes", runtimes, "KDD variants to measure: native, python, python-numpy, java (or kdd-...)")
@@ -417,6 +418,10 @@ int main(int argc, char** argv) {
   app.add_option("--isolation", isolation, "passed to coldlab serve: cgroup (CPU quota and memory limit from "
                                            "MemorySize) or none")
       ->capture_default_str()->check(CLI::IsMember({"cgroup", "none"}));
+  app.add_option("--init-cpu", init_cpu, "passed to coldlab serve: CPU for Init (burst, throttled, unthrottled)")
+      ->capture_default_str();
+  app.add_option("--cpu-period", cpu_period, "passed to coldlab serve: the CFS period of the CPU share")
+      ->capture_default_str();
   app.add_option("--event", event, "the event every invocation sends")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   for (auto& r : runtimes)
@@ -443,7 +448,8 @@ int main(int argc, char** argv) {
   const auto serve_log = dir / "serve.log";
   std::vector<Cell> cells;
   try {
-    Server server(coldlab, {"--isolation", isolation}, db, serve_log);
+    Server server(coldlab, {"--isolation", isolation, "--init-cpu", init_cpu, "--cpu-period", cpu_period}, db,
+                  serve_log);
     Log log(db);
     std::printf("isolation: %s (runs.config_json: %s)\n", server.isolation_line().c_str(), log.run_isolation().c_str());
     std::printf("event: %s; %d cold starts and %d warm invocations per runtime and memory size\n", event.c_str(),
