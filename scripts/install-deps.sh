@@ -12,6 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   catch2
   python3 python3-numpy python3-matplotlib
+  python3-torch  # kdd-python-torch: the study's function with a real ML framework (large: see README)
   libzip-dev
   default-jdk-headless
   awscli python3-boto3

@@ -400,14 +400,14 @@ int main(int argc, char** argv) {
   CLI::App app{"coldlab-bench-kdd: cold-start Init, first-invoke and warm durations of the KDD function per runtime "
                "and memory size, through the emulator"};
   std::string coldlab = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "coldlab").string();
-  std::vector<std::string> runtimes = {"native", "python", "python-numpy", "java"};
+  std::vector<std::string> runtimes = {"native", "python", "python-numpy", "python-torch", "java"};
   std::vector<int> memory = {256, 512, 1024};
   int cold_rounds = 5, warm = 200;
   std::string isolation = "cgroup";
   std::string init_cpu = "burst", cpu_period = "20ms";
   std::string event = R"({"features": [0, 232, 19206]})";
   app.add_option("--coldlab", coldlab, "coldlab binary")->capture_default_str();
-  app.add_option("--runtimes", runtimes, "KDD variants to measure: native, python, python-numpy, java (or kdd-...)")
+  app.add_option("--runtimes", runtimes, "KDD variants to measure: native, python, python-numpy, python-torch, java (or kdd-...)")
       ->delimiter(',')->capture_default_str();
   app.add_option("--memory", memory, "memory sizes, MB")->delimiter(',')->capture_default_str()
       ->check(CLI::Range(128, 10240));
