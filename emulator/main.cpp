@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "calibrate/calibrate_command.h"
 #include "driver/run_command.h"
 #include "host_facts.h"
 #include "isolation/thaw_guard.h"
@@ -43,6 +44,12 @@ int main(int argc, char** argv) {
                   "simulated time");
   coldlab::sim::add_simulate_options(*simulate_cmd, simulate);
 
+  coldlab::calibrate::CalibrateOptions calibrate;
+  auto* calibrate_cmd = app.add_subcommand(
+      "calibrate", "Forced cold starts and warm invocations per function and memory size, beside published Lambda "
+                   "figures");
+  coldlab::calibrate::add_calibrate_options(*calibrate_cmd, calibrate);
+
   coldlab::sim::TraceCommandOptions trace;
   auto* trace_cmd = app.add_subcommand("trace", "Files in the Azure Functions 2019 trace's format (synth)");
   coldlab::sim::add_trace_options(*trace_cmd, trace);
@@ -64,5 +71,6 @@ int main(int argc, char** argv) {
     return coldlab::sim::run_simulate_command(simulate, command_line);
   }
   if (trace_cmd->parsed()) return coldlab::sim::run_trace_command(trace);
+  if (calibrate_cmd->parsed()) return coldlab::calibrate::run_calibrate_command(calibrate, command_line);
   return 2;
 }
