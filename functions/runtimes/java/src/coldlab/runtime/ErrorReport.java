@@ -11,10 +11,13 @@ final class ErrorReport {
   final String type;
   final String message;
   final List<Object> stackTrace;
+  private final Throwable cause;
 
   ErrorReport(Throwable t) {
+    cause = t.getCause();
     type = t instanceof ErrorType ? ((ErrorType) t).errorType() : t.getClass().getName();
-    message = t.getMessage();
+    // AWS's runtime says the class's name when there is no message, so errorMessage is never null.
+    message = t.getLocalizedMessage() != null ? t.getLocalizedMessage() : t.getClass().getName();
     stackTrace = userFrames(t.getStackTrace());
   }
 
@@ -23,18 +26,21 @@ final class ErrorReport {
     body.put("errorMessage", message);
     body.put("errorType", type);
     body.put("stackTrace", stackTrace);
-    return Json.write(body).getBytes(StandardCharsets.UTF_8);
+    return Serializer.write(body).getBytes(StandardCharsets.UTF_8);
   }
 
   /** Writes the error to stderr as Lambda logs an unhandled one, so the function's log says why. */
   void log() {
     StringBuilder sb = new StringBuilder("[ERROR] ").append(type).append(": ").append(message);
     for (Object frame : stackTrace) sb.append("\n\tat ").append(frame);
+    // The body keeps AWS's shape, without the cause; the log is where a user learns, say,
+    // which member of the event did not fit its type.
+    if (cause != null) sb.append("\nCaused by: ").append(cause);
     System.err.println(sb);
   }
 
   // The user wants their own frames, not the runtime's or reflection's beneath them, so
-  // those are cut from the bottom only: a frame of Json above the user's stays.
+  // those are cut from the bottom only: a frame of Serializer above the user's stays.
   private static List<Object> userFrames(StackTraceElement[] frames) {
     int end = frames.length;
     while (end > 0 && isPlumbing(frames[end - 1].getClassName())) end--;
