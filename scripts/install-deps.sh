@@ -13,7 +13,7 @@ PACKAGES=(
   catch2
   python3 python3-numpy python3-matplotlib
   libzip-dev
-  default-jdk-headless libgoogle-gson-java  # Gson: the Java runtime client's JSON
+  default-jdk-headless
   awscli python3-boto3
   procps
   parallel  # GNU parallel: runs `coldlab simulate --sweep --plan` points (tested)

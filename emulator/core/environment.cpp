@@ -32,14 +32,11 @@ int mb_from_kib(int64_t kib) { return static_cast<int>((kib + 1023) / 1024); }
 // The JVM command line of Lambda's Java runtimes: the function's memory split 85 % heap,
 // 10 % metaspace, 5 % code cache (as AWS's own launcher does), the serial collector, and
 // since java17 tiered compilation stopped at C1, which favours start-up. JAVA_TOOL_OPTIONS
-// in the function's environment still applies, as on Lambda. The class path is the runtime
-// (with aws-lambda-java-core's interfaces) first, then the function's code, then the
-// runtime's own libraries (Gson) last, so a function that ships its own copy gets it.
+// in the function's environment still applies, as on Lambda.
 std::vector<std::string> java_arguments(int memory_mb, const std::filesystem::path& runtime_jar,
                                         const std::filesystem::path& code_dir) {
   const int64_t kib = int64_t{memory_mb} * 1024;
   const std::string code = code_dir.string();
-  const std::string runtime_lib = (runtime_jar.parent_path() / "lib").string();
   return {"-XX:MaxHeapSize=" + std::to_string(kib * 85 / 100) + "k",
           "-XX:MaxMetaspaceSize=" + std::to_string(kib * 10 / 100) + "k",
           "-XX:ReservedCodeCacheSize=" + std::to_string(kib * 5 / 100) + "k",
@@ -48,7 +45,7 @@ std::vector<std::string> java_arguments(int memory_mb, const std::filesystem::pa
           "-XX:+TieredCompilation",
           "-XX:TieredStopAtLevel=1",
           "-cp",
-          runtime_jar.string() + ":" + code + ":" + code + "/*:" + code + "/lib/*:" + runtime_lib + "/*",
+          runtime_jar.string() + ":" + code + ":" + code + "/*:" + code + "/lib/*",
           "coldlab.runtime.Main"};
 }
 

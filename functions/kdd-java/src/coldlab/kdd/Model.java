@@ -1,8 +1,6 @@
 package coldlab.kdd;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonParseException;
+import coldlab.runtime.Json;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,10 +13,6 @@ import java.util.zip.ZipFile;
 
 /** The trained logistic regression, read from the model artifact (a zip holding model.json). */
 final class Model {
-  // The function's own Gson (lib/gson.jar in its code folder), as a function for Lambda
-  // brings its libraries: the runtime's is not for the function's use.
-  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
-
   static final String FORMAT = "coldlab-kdd-logreg/1";
   static final List<String> FEATURES = List.of("duration", "src_bytes", "dst_bytes");
   static final String TRANSFORM = "log(x + 0.1)";
@@ -71,8 +65,8 @@ final class Model {
 
     Object doc;
     try {
-      doc = GSON.fromJson(text, Object.class);
-    } catch (JsonParseException e) {
+      doc = Json.parse(text);
+    } catch (IllegalArgumentException e) {
       throw new ModelLoadError(path, "model.json is not valid JSON: " + e.getMessage());
     }
     if (!(doc instanceof Map)) throw invalid(path, "must be a JSON object");
@@ -120,7 +114,7 @@ final class Model {
 
   private static void expect(String path, Map<?, ?> m, String key, Object expected) {
     if (!expected.equals(m.get(key))) {
-      throw invalid(path, "\"" + key + "\" must be " + GSON.toJson(expected));
+      throw invalid(path, "\"" + key + "\" must be " + Json.write(expected));
     }
   }
 
@@ -140,7 +134,8 @@ final class Model {
     return out;
   }
 
-  // Gson gives every number as a Double; a Boolean is not a Number, so true is refused.
+  // Json gives numbers as Integer, Long, BigInteger or Double; a Boolean is not a Number, so
+  // true is refused.
   private static boolean finite(Object v) {
     return v instanceof Number && Double.isFinite(((Number) v).doubleValue());
   }

@@ -26,7 +26,7 @@ final class ErrorReport {
     body.put("errorMessage", message);
     body.put("errorType", type);
     body.put("stackTrace", stackTrace);
-    return Serializer.write(body).getBytes(StandardCharsets.UTF_8);
+    return Json.write(body).getBytes(StandardCharsets.UTF_8);
   }
 
   /** Writes the error to stderr as Lambda logs an unhandled one, so the function's log says why. */
@@ -40,7 +40,7 @@ final class ErrorReport {
   }
 
   // The user wants their own frames, not the runtime's or reflection's beneath them, so
-  // those are cut from the bottom only: a frame of Serializer above the user's stays.
+  // those are cut from the bottom only: a frame of Json above the user's stays.
   private static List<Object> userFrames(StackTraceElement[] frames) {
     int end = frames.length;
     while (end > 0 && isPlumbing(frames[end - 1].getClassName())) end--;

@@ -3,7 +3,6 @@ package coldlab.runtime;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
-import com.google.gson.TypeAdapter;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -15,7 +14,10 @@ import java.lang.reflect.Modifier;
 import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The function's handler, found from _HANDLER and called once per event, as AWS's Java
@@ -42,8 +44,8 @@ final class Invoker {
 
   /**
    * Loads the class named by spec, runs its static initialisers and, for an instance handler,
-   * its no-argument constructor, and prepares the JSON reader and writer a RequestHandler
-   * needs: the function's own share of the cold start, and the runtime's, as on Lambda. The
+   * its no-argument constructor, and looks over the types a RequestHandler reads: the
+   * function's own share of the cold start, and the runtime's, as on Lambda. The
    * function's exceptions come out unwrapped.
    */
   static Invoker load(String spec, ClassLoader loader) throws Throwable {
@@ -76,12 +78,7 @@ final class Invoker {
 
   private static Call fromInterface(Class<?> cls) throws Throwable {
     if (RequestStreamHandler.class.isAssignableFrom(cls)) {
-      RequestStreamHandler h = (RequestStreamHandler) instantiate(cls);
-      return (event, context) -> {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        h.handleRequest(new ByteArrayInputStream(event), out, context);
-        return out.toByteArray();
-      };
+      return new StreamHandlerCall((RequestStreamHandler) instantiate(cls));
     }
     if (RequestHandler.class.isAssignableFrom(cls)) {
       Type[] io = TypeArguments.of(cls, RequestHandler.class);
@@ -89,9 +86,7 @@ final class Invoker {
         throw new Fault("Runtime.HandlerNotFound",
             "Class " + cls.getName() + " does not implement RequestHandler with concrete type parameters");
       }
-      @SuppressWarnings("unchecked")
-      RequestHandler<Object, Object> h = (RequestHandler<Object, Object>) instantiate(cls);
-      return pojo(io[0], io[1], (input, context) -> h.handleRequest(input, context));
+      return new RequestHandlerCall(io[0], io[1], instantiate(cls));
     }
     throw new Fault("Runtime.HandlerNotFound",
         "Class does not implement an appropriate handler interface: " + cls.getName());
@@ -102,7 +97,13 @@ final class Invoker {
     for (Method m : cls.getMethods()) {
       if (m.getName().equals(name)) candidates.add(m);
     }
-    candidates.sort(Invoker::priority);  // stable: equal ones keep getMethods()'s order
+    // By hand rather than List.sort, which loads TimSort and its kin for a list of one or two;
+    // stable, so equal ones keep getMethods()'s order.
+    for (int i = 1; i < candidates.size(); i++) {
+      for (int j = i; j > 0 && PRIORITY.compare(candidates.get(j - 1), candidates.get(j)) > 0; j--) {
+        candidates.set(j, candidates.set(j - 1, candidates.get(j)));
+      }
+    }
     for (Method m : candidates) {
       Call c = forMethod(cls, m);
       if (c != null) return c;
@@ -113,11 +114,14 @@ final class Invoker {
 
   // AWS's order: a real method before a bridge (so a RequestHandler's concrete
   // handleRequest(I, Context) wins over the erased one), then the longer parameter list, a
-  // trailing Context counting one extra.
-  private static int priority(Method a, Method b) {
-    if (a.isBridge() != b.isBridge()) return a.isBridge() ? 1 : -1;
-    return Integer.compare(weight(b), weight(a));
-  }
+  // trailing Context counting one extra. A class, not a lambda: see the Call classes below.
+  private static final Comparator<Method> PRIORITY = new Comparator<Method>() {
+    @Override
+    public int compare(Method a, Method b) {
+      if (a.isBridge() != b.isBridge()) return a.isBridge() ? 1 : -1;
+      return Integer.compare(weight(b), weight(a));
+    }
+  };
 
   private static int weight(Method m) {
     Class<?>[] p = m.getParameterTypes();
@@ -127,8 +131,6 @@ final class Invoker {
   /** The call for one overload, or null if its parameters are not a handler's. */
   private static Call forMethod(Class<?> cls, Method m) throws Throwable {
     Class<?>[] p = m.getParameterTypes();
-    Type[] g = m.getGenericParameterTypes();
-    Type out = m.getGenericReturnType();
     int n = p.length;
     boolean lastIsContext = n > 0 && p[n - 1] == Context.class;
     boolean firstIsIn = n > 0 && p[0] == InputStream.class;
@@ -137,78 +139,149 @@ final class Invoker {
 
     if (firstIsIn || hasOut) {
       // Streams: (InputStream, OutputStream, Context) or any of its parts, in that order.
-      int expected = (firstIsIn ? 1 : 0) + (hasOut ? 1 : 0) + (lastIsContext ? 1 : 0);
-      if (n != expected) return null;
+      if (n != (firstIsIn ? 1 : 0) + (hasOut ? 1 : 0) + (lastIsContext ? 1 : 0)) return null;
       Object target = targetOf(cls, m);
-      final boolean in = firstIsIn;
-      final boolean writes = hasOut;
-      final boolean ctx = lastIsContext;
       if (target instanceof RequestStreamHandler && n == 3 && m.getName().equals(DEFAULT_METHOD)) {
-        RequestStreamHandler h = (RequestStreamHandler) target;  // called directly, without reflection
-        return (event, context) -> {
-          ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-          h.handleRequest(new ByteArrayInputStream(event), buffer, context);
-          return buffer.toByteArray();
-        };
+        return new StreamHandlerCall((RequestStreamHandler) target);  // called directly, without reflection
       }
-      return (event, context) -> {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        Object[] args = new Object[expected];
-        int i = 0;
-        if (in) args[i++] = new ByteArrayInputStream(event);
-        if (writes) args[i++] = buffer;
-        if (ctx) args[i] = context;
-        invoke(m, target, args);
-        return writes ? buffer.toByteArray() : JSON_NULL;
-      };
+      return new StreamMethodCall(m, target, firstIsIn, hasOut, lastIsContext);
     }
     // Plain objects: (I, Context), (I), (Context) or ().
     if (n > 2 || (n == 2 && !lastIsContext) || (n >= 1 && p[0] == Context.class && n != 1)) return null;
     boolean takesInput = n == 2 || (n == 1 && !lastIsContext);
     Object target = targetOf(cls, m);
-    Type inputType = takesInput ? g[0] : null;
+    // The generic type only where Binder reads more from it than from the class (the T of a
+    // Map, Collection or array): parsing signatures (even asking a class for its type
+    // parameters) loads a dozen or more of the JDK's classes, a cost every cold start would
+    // pay. The answer is written by its value's own class, so only whether there is one matters.
+    Type inputType = !takesInput ? null : generic(p[0]) ? m.getGenericParameterTypes()[0] : p[0];
     if (target instanceof RequestHandler && n == 2 && m.getName().equals(DEFAULT_METHOD)) {
-      @SuppressWarnings("unchecked")
-      RequestHandler<Object, Object> h = (RequestHandler<Object, Object>) target;
-      return pojo(inputType, out, (input, context) -> h.handleRequest(input, context));
+      return new RequestHandlerCall(inputType, m.getReturnType(), target);
     }
-    final int arity = n;
-    return pojo(inputType, out, (input, context) -> {
-      Object[] args = new Object[arity];
+    return new PojoMethodCall(inputType, m.getReturnType(), m, target, takesInput, lastIsContext);
+  }
+
+  // The calls are classes rather than lambdas: the first lambda a JVM meets costs it tens of
+  // milliseconds of invokedynamic bootstrapping, which every cold start would pay.
+
+  private static final class StreamHandlerCall implements Call {
+    private final RequestStreamHandler handler;
+
+    StreamHandlerCall(RequestStreamHandler handler) {
+      this.handler = handler;
+    }
+
+    @Override
+    public byte[] run(byte[] event, Context context) throws Throwable {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      handler.handleRequest(new ByteArrayInputStream(event), out, context);
+      return out.toByteArray();
+    }
+  }
+
+  private static final class StreamMethodCall implements Call {
+    private final Method method;
+    private final Object target;
+    private final boolean in, out, context;
+
+    StreamMethodCall(Method method, Object target, boolean in, boolean out, boolean context) {
+      this.method = method;
+      this.target = target;
+      this.in = in;
+      this.out = out;
+      this.context = context;
+    }
+
+    @Override
+    public byte[] run(byte[] event, Context ctx) throws Throwable {
+      ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+      Object[] args = new Object[(in ? 1 : 0) + (out ? 1 : 0) + (context ? 1 : 0)];
       int i = 0;
-      if (takesInput) args[i++] = input;
-      if (lastIsContext) args[i] = context;
-      return invoke(m, target, args);
-    });
+      if (in) args[i++] = new ByteArrayInputStream(event);
+      if (out) args[i++] = buffer;
+      if (context) args[i] = ctx;
+      invoke(method, target, args);
+      return out ? buffer.toByteArray() : JSON_NULL;  // AWS answers null for a method without one
+    }
   }
 
-  private interface PojoCall {
-    Object run(Object input, Context context) throws Throwable;
-  }
+  /**
+   * The event read into the input type (none if null), the handler run, its result written
+   * as JSON. A failure either side of the handler has AWS's type and message, with the
+   * reader's or writer's own words as the cause in the function's log.
+   */
+  private abstract static class PojoCall implements Call {
+    private final Type reads;
+    private final boolean writes;
 
-  // The event read into inputType (none if null), the handler run, its result written as
-  // outputType. A failure either side of the handler has AWS's type and message, with the
-  // reader's or writer's own words as the cause in the function's log.
-  private static Call pojo(Type inputType, Type outputType, PojoCall handler) {
-    TypeAdapter<Object> reader = inputType == null || isVoid(inputType) ? null : Serializer.adapter(inputType);
-    boolean writes = !isVoid(outputType);
-    return (event, context) -> {
+    PojoCall(Type inputType, Type outputType) {
+      reads = inputType == null || isVoid(inputType) ? null : inputType;
+      writes = !isVoid(outputType);
+      if (reads != null) Binder.prepare(reads);
+    }
+
+    abstract Object handle(Object input, Context context) throws Throwable;
+
+    @Override
+    public final byte[] run(byte[] event, Context context) throws Throwable {
       Object input = null;
-      if (reader != null) {
+      if (reads != null) {
         try {
-          input = Serializer.read(reader, new String(event, StandardCharsets.UTF_8));
-        } catch (Throwable t) {  // Gson throws runtime exceptions of several kinds
-          throw new RuntimeException("An error occurred during JSON parsing", t);
+          input = Binder.read(Json.parse(new String(event, StandardCharsets.UTF_8)), reads);
+        } catch (RuntimeException | StackOverflowError e) {
+          throw new RuntimeException("An error occurred during JSON parsing", e);
         }
       }
-      Object output = handler.run(input, context);
+      Object output = handle(input, context);
       if (!writes) return JSON_NULL;
       try {
-        return Serializer.write(output).getBytes(StandardCharsets.UTF_8);
-      } catch (Throwable t) {
-        throw new RuntimeException("An error occurred during JSON serialization of response", t);
+        return Json.write(output).getBytes(StandardCharsets.UTF_8);
+      } catch (RuntimeException | StackOverflowError e) {  // a bean that contains itself
+        throw new RuntimeException("An error occurred during JSON serialization of response", e);
       }
-    };
+    }
+  }
+
+  private static final class RequestHandlerCall extends PojoCall {
+    private final RequestHandler<Object, Object> handler;
+
+    @SuppressWarnings("unchecked")
+    RequestHandlerCall(Type inputType, Type outputType, Object handler) {
+      super(inputType, outputType);
+      this.handler = (RequestHandler<Object, Object>) handler;  // called directly, without reflection
+    }
+
+    @Override
+    Object handle(Object input, Context context) {
+      return handler.handleRequest(input, context);
+    }
+  }
+
+  private static final class PojoMethodCall extends PojoCall {
+    private final Method method;
+    private final Object target;
+    private final boolean input, context;
+
+    PojoMethodCall(Type inputType, Type outputType, Method method, Object target, boolean input, boolean context) {
+      super(inputType, outputType);
+      this.method = method;
+      this.target = target;
+      this.input = input;
+      this.context = context;
+    }
+
+    @Override
+    Object handle(Object in, Context ctx) throws Throwable {
+      Object[] args = new Object[(input ? 1 : 0) + (context ? 1 : 0)];
+      int i = 0;
+      if (input) args[i++] = in;
+      if (context) args[i] = ctx;
+      return invoke(method, target, args);
+    }
+  }
+
+  private static boolean generic(Class<?> c) {
+    return Map.class.isAssignableFrom(c) || Collection.class.isAssignableFrom(c) || c.isArray();
   }
 
   private static boolean isVoid(Type t) {
