@@ -155,7 +155,7 @@ final class Invoker {
     // parameters) loads a dozen or more of the JDK's classes, a cost every cold start would
     // pay. The answer is written by its value's own class, so only whether there is one matters.
     Type inputType = !takesInput ? null : generic(p[0]) ? m.getGenericParameterTypes()[0] : p[0];
-    if (target instanceof RequestHandler && n == 2 && m.getName().equals(DEFAULT_METHOD)) {
+    if (target instanceof RequestHandler && n == 2 && m.getName().equals(DEFAULT_METHOD) && onlyOverload(cls, m)) {
       return new RequestHandlerCall(inputType, m.getReturnType(), target);
     }
     return new PojoMethodCall(inputType, m.getReturnType(), m, target, takesInput, lastIsContext);
@@ -278,6 +278,18 @@ final class Invoker {
       if (context) args[i] = ctx;
       return invoke(method, target, args);
     }
+  }
+
+  // True when m is the class's one real handleRequest(x, Context), so the interface's method
+  // reaches it: another overload would make the call through RequestHandler land elsewhere.
+  private static boolean onlyOverload(Class<?> cls, Method m) {
+    for (Method other : cls.getMethods()) {
+      if (!other.isBridge() && other.getName().equals(m.getName()) && other.getParameterCount() == 2
+          && other.getParameterTypes()[1] == Context.class && !other.equals(m)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean generic(Class<?> c) {
