@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * JSON text to plain Java objects and back, because the JDK has no JSON parser. Hand-written
- * rather than a library: Gson measured 2x the Java Init of kdd-java (docs/java-runtime.md).
+ * rather than a library: Gson roughly doubled kdd-java's Init (docs/java-runtime.md).
  * Objects become LinkedHashMap (member order kept), arrays ArrayList, whole numbers Integer,
  * Long or BigInteger (the first that holds them, as Jackson reads them on Lambda) and other
  * numbers Double, then String, Boolean and null. The parser is strict RFC 8259: what it
