@@ -164,7 +164,7 @@ TEST_CASE("Java handler method taking a Map: members typed as Lambda types them,
   check_parse_error(invoke(c, "aws-java-map", R"("not an object")"));
 }
 
-TEST_CASE("Java RequestHandler of String and RequestStreamHandler: JSON strings, null, and raw bytes") {
+TEST_CASE("Java RequestHandler of String, on a generic base, and RequestStreamHandler: JSON strings, null, raw bytes") {
   ColdlabServer server;
   httplib::Client c("127.0.0.1", server.port());
   c.set_read_timeout(60);
@@ -179,6 +179,13 @@ TEST_CASE("Java RequestHandler of String and RequestStreamHandler: JSON strings,
   REQUIRE(null_answer);
   CHECK(null_answer->body == "null");
   check_parse_error(invoke(c, "aws-java-string", R"({"name": "x"})"));
+
+  // The event type of a handler on a generic base comes from its subclass: Order here.
+  auto typed = invoke(c, "aws-java-typed", R"({"id": "o-9", "quantity": 4})");
+  REQUIRE(typed);
+  INFO(typed->body);
+  CHECK_FALSE(typed->has_header("X-Amz-Function-Error"));
+  CHECK(json::parse(typed->body) == "o-9 x4");
 
   // A stream handler sees the event's bytes as sent: no JSON reader in between.
   const std::string event = "{ \"a\" :  [1, 2.50, \"<&>\"] }";
