@@ -127,24 +127,27 @@ final class Binder {
 
   private static void prepare(Type type, Set<Type> seen) {
     if (!seen.add(type)) return;
+    // A class is the usual case (Object for kdd-java): tested first, so that the JDK's other
+    // Type interfaces, which its shared archive lacks, are loaded only when used.
+    if (type instanceof Class) {
+      Class<?> cls = (Class<?>) type;
+      if (cls.isArray()) {
+        prepare(cls.getComponentType(), seen);
+        return;
+      }
+      if (!isBeanClass(cls)) return;
+      Bean b = bean(cls);
+      for (Method m : b.setters.values()) prepare(m.getGenericParameterTypes()[0], seen);
+      for (Field f : b.fields.values()) prepare(f.getGenericType(), seen);
+      return;
+    }
     if (type instanceof ParameterizedType) {
       for (Type t : ((ParameterizedType) type).getActualTypeArguments()) prepare(t, seen);
       return;
     }
     if (type instanceof GenericArrayType) {
       prepare(((GenericArrayType) type).getGenericComponentType(), seen);
-      return;
     }
-    if (!(type instanceof Class)) return;
-    Class<?> cls = (Class<?>) type;
-    if (cls.isArray()) {
-      prepare(cls.getComponentType(), seen);
-      return;
-    }
-    if (!isBeanClass(cls)) return;
-    Bean b = bean(cls);
-    for (Method m : b.setters.values()) prepare(m.getGenericParameterTypes()[0], seen);
-    for (Field f : b.fields.values()) prepare(f.getGenericType(), seen);
   }
 
   // ---- JSON values to declared types
@@ -155,6 +158,7 @@ final class Binder {
   }
 
   private static Object convert(Object v, Type type, String path) {
+    if (type == Object.class) return v;  // before any other Type interface is loaded (see prepare)
     if (type instanceof WildcardType) type = ((WildcardType) type).getUpperBounds()[0];
     if (type instanceof TypeVariable) {
       Type[] bounds = ((TypeVariable<?>) type).getBounds();

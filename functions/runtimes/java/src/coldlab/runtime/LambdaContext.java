@@ -1,13 +1,10 @@
 package coldlab.runtime;
 
-import com.amazonaws.services.lambda.runtime.Client;
 import com.amazonaws.services.lambda.runtime.ClientContext;
 import com.amazonaws.services.lambda.runtime.CognitoIdentity;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import com.amazonaws.services.lambda.runtime.LambdaRuntime;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** The Context of one invocation: the /next headers, plus what the environment says once. */
 final class LambdaContext implements Context {
@@ -51,62 +48,16 @@ final class LambdaContext implements Context {
     return (int) Math.max(0, Math.min(left, Integer.MAX_VALUE));
   }
 
-  // Both are read only when asked for: few handlers do.
+  // Both are read only when asked for, by another class: few handlers ask, and the interfaces
+  // and classes behind them would otherwise be loaded with this one in every cold start.
   @Override
   public CognitoIdentity getIdentity() {
-    if (cognitoJson == null || cognitoJson.isEmpty()) return null;
-    Map<?, ?> m = asMap(cognitoJson);
-    final String id = string(m, "cognitoIdentityId");
-    final String pool = string(m, "cognitoIdentityPoolId");
-    return new CognitoIdentity() {
-      @Override public String getIdentityId() { return id; }
-      @Override public String getIdentityPoolId() { return pool; }
-    };
+    return MobileContext.identity(cognitoJson);
   }
 
   @Override
   public ClientContext getClientContext() {
-    if (clientContextJson == null || clientContextJson.isEmpty()) return null;
-    Map<?, ?> m = asMap(clientContextJson);
-    final Map<String, String> custom = strings(m.get("custom"));
-    final Map<String, String> env = strings(m.get("env"));
-    final Map<?, ?> c = m.get("client") instanceof Map ? (Map<?, ?>) m.get("client") : null;
-    final Client client = c == null ? null : new Client() {
-      @Override public String getInstallationId() { return string(c, "installation_id"); }
-      @Override public String getAppTitle() { return string(c, "app_title"); }
-      @Override public String getAppVersionName() { return string(c, "app_version_name"); }
-      @Override public String getAppVersionCode() { return string(c, "app_version_code"); }
-      @Override public String getAppPackageName() { return string(c, "app_package_name"); }
-    };
-    return new ClientContext() {
-      @Override public Client getClient() { return client; }
-      @Override public Map<String, String> getCustom() { return custom; }
-      @Override public Map<String, String> getEnvironment() { return env; }
-    };
-  }
-
-  // The platform checked that both headers are JSON; anything else reads as empty.
-  private static Map<?, ?> asMap(String json) {
-    try {
-      Object v = Json.parse(json);
-      return v instanceof Map ? (Map<?, ?>) v : Map.of();
-    } catch (IllegalArgumentException notJson) {
-      return Map.of();
-    }
-  }
-
-  private static String string(Map<?, ?> m, String key) {
-    Object v = m.get(key);
-    return v == null ? null : v.toString();
-  }
-
-  private static Map<String, String> strings(Object value) {
-    if (!(value instanceof Map)) return null;
-    Map<String, String> out = new LinkedHashMap<>();
-    for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
-      out.put(String.valueOf(e.getKey()), e.getValue() == null ? null : e.getValue().toString());
-    }
-    return out;
+    return MobileContext.clientContext(clientContextJson);
   }
 
   static int parseInt(String s, int fallback) {
