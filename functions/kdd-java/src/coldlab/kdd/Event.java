@@ -1,6 +1,5 @@
 package coldlab.kdd;
 
-import coldlab.runtime.Json;
 import java.util.List;
 import java.util.Map;
 
@@ -27,13 +26,12 @@ final class Event {
     this.rows = rows;
   }
 
-  static Event parse(String text) {
-    Object doc;
-    try {
-      doc = Json.parse(text);
-    } catch (IllegalArgumentException notJson) {
-      throw new InvalidEvent(NOT_AN_OBJECT);
-    }
+  /**
+   * The event as the runtime read it from JSON (RequestHandler<Object, ...>): a Map, List,
+   * String, Number, Boolean or null. The Invoke API lets only JSON through, so there is no
+   * "not JSON" case left to handle here.
+   */
+  static Event of(Object doc) {
     if (!(doc instanceof Map)) throw new InvalidEvent(NOT_AN_OBJECT);
     Map<?, ?> event = (Map<?, ?>) doc;
     boolean single = event.containsKey("features");
@@ -56,8 +54,9 @@ final class Event {
     return new Event(true, rows);
   }
 
-  // Three JSON numbers, or null. Json gives numbers as Long or Double; true/false are
-  // Booleans, which are not Numbers, so they are refused as the contract requires.
+  // Three JSON numbers, or null. The runtime gives numbers as Integer, Long, BigInteger or
+  // Double; true/false are Booleans, which are not Numbers, so they are refused as the
+  // contract requires.
   private static double[] row(Object value) {
     if (!(value instanceof List)) return null;
     List<?> list = (List<?>) value;

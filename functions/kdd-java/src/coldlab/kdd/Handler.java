@@ -1,12 +1,7 @@
 package coldlab.kdd;
 
-import coldlab.runtime.Context;
-import coldlab.runtime.Json;
-import coldlab.runtime.RequestStreamHandler;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +12,7 @@ import java.util.Map;
  * {"features": [duration, src_bytes, dst_bytes]} -> {"probability": p, "label": 0|1};
  * {"instances": [[...], ...]} -> {"predictions": [{...}, ...]}.
  */
-public final class Handler implements RequestStreamHandler {
+public final class Handler implements RequestHandler<Object, Map<String, Object>> {
   private final Model model;
 
   /** Runs once per cold start: the runtime instantiates the handler before its first /next. */
@@ -25,20 +20,17 @@ public final class Handler implements RequestStreamHandler {
     model = Model.load(Model.artifactPath());
   }
 
+  // The event as any JSON value rather than a Map, so that an array or a number gets the
+  // contract's InvalidEvent, not the runtime's JSON parsing error.
   @Override
-  public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-    Event event = Event.parse(new String(input.readAllBytes(), StandardCharsets.UTF_8));
-    Object answer;
-    if (event.batch) {
-      List<Object> predictions = new ArrayList<>(event.rows.length);
-      for (double[] row : event.rows) predictions.add(predict(row));
-      Map<String, Object> batch = new LinkedHashMap<>();
-      batch.put("predictions", predictions);
-      answer = batch;
-    } else {
-      answer = predict(event.rows[0]);
-    }
-    output.write(Json.write(answer).getBytes(StandardCharsets.UTF_8));
+  public Map<String, Object> handleRequest(Object input, Context context) {
+    Event event = Event.of(input);
+    if (!event.batch) return predict(event.rows[0]);
+    List<Object> predictions = new ArrayList<>(event.rows.length);
+    for (double[] row : event.rows) predictions.add(predict(row));
+    Map<String, Object> batch = new LinkedHashMap<>();
+    batch.put("predictions", predictions);
+    return batch;
   }
 
   private Map<String, Object> predict(double[] row) {

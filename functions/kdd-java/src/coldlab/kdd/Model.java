@@ -134,7 +134,8 @@ final class Model {
     return out;
   }
 
-  // Json gives numbers as Long or Double; a Boolean is not a Number, so true is refused.
+  // Json gives numbers as Integer, Long, BigInteger or Double; a Boolean is not a Number, so
+  // true is refused.
   private static boolean finite(Object v) {
     return v instanceof Number && Double.isFinite(((Number) v).doubleValue());
   }

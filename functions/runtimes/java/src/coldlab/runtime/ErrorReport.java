@@ -11,10 +11,13 @@ final class ErrorReport {
   final String type;
   final String message;
   final List<Object> stackTrace;
+  private final Throwable cause;
 
   ErrorReport(Throwable t) {
+    cause = t.getCause();
     type = t instanceof ErrorType ? ((ErrorType) t).errorType() : t.getClass().getName();
-    message = t.getMessage();
+    // AWS's runtime says the class's name when there is no message, so errorMessage is never null.
+    message = t.getLocalizedMessage() != null ? t.getLocalizedMessage() : t.getClass().getName();
     stackTrace = userFrames(t.getStackTrace());
   }
 
@@ -30,6 +33,9 @@ final class ErrorReport {
   void log() {
     StringBuilder sb = new StringBuilder("[ERROR] ").append(type).append(": ").append(message);
     for (Object frame : stackTrace) sb.append("\n\tat ").append(frame);
+    // The body keeps AWS's shape, without the cause; the log is where a user learns, say,
+    // which member of the event did not fit its type.
+    if (cause != null) sb.append("\nCaused by: ").append(cause);
     System.err.println(sb);
   }
 

@@ -1,5 +1,6 @@
 package coldlab.runtime;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -7,11 +8,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * JSON text to plain Java objects and back, because the JDK has no JSON parser and the
- * runtime may not bring libraries. Objects become LinkedHashMap (member order kept), arrays
- * ArrayList, numbers Long when written as an integer that fits and Double otherwise, then
- * String, Boolean and null. The parser is strict RFC 8259: what it accepts, any JSON parser
- * accepts, so a function behaves the same under every runtime.
+ * JSON text to plain Java objects and back, because the JDK has no JSON parser. Hand-written
+ * rather than a library: Gson roughly doubled kdd-java's Init (docs/java-runtime.md).
+ * Objects become LinkedHashMap (member order kept), arrays ArrayList, whole numbers Integer,
+ * Long or BigInteger (the first that holds them, as Jackson reads them on Lambda) and other
+ * numbers Double, then String, Boolean and null. The parser is strict RFC 8259: what it
+ * accepts, any JSON parser accepts, so a function behaves the same under every runtime.
+ * Functions may use it too (kdd-java does), as coldlab's one JSON library on the class path.
  */
 public final class Json {
   // Deep enough for any real event; shallow enough that a hostile one cannot overflow the stack.
@@ -35,8 +38,9 @@ public final class Json {
   }
 
   /**
-   * Writes a value built from Map (String keys), List, String, Number, Boolean and null.
-   * Doubles keep full round-trip precision; NaN and infinities have no JSON form and throw.
+   * Writes a value built from Map, List, String, Number, Boolean and null, and anything else
+   * as Binder sees it (beans by their getters, arrays, sets, enums). Doubles keep full
+   * round-trip precision; NaN and infinities have no JSON form and throw.
    */
   public static String write(Object value) {
     StringBuilder out = new StringBuilder();
@@ -77,7 +81,7 @@ public final class Json {
       }
       out.append(']');
     } else {
-      throw new IllegalArgumentException("no JSON form for " + value.getClass().getName());
+      write(Binder.toPlain(value), out);  // never Map, List or a scalar again: no loop
     }
   }
 
@@ -238,15 +242,19 @@ public final class Json {
       if (!digits()) throw error("bad number");
     }
     String s = text.substring(start, pos);
-    if (integral && s.length() <= 18) return Long.valueOf(s);  // up to 18 digits always fits
-    if (integral) {
-      try {
-        return Long.valueOf(s);
-      } catch (NumberFormatException tooBig) {
-        // Beyond long: a double, rounded to nearest as every other JSON reader does.
-      }
+    if (!integral) return Double.valueOf(s);
+    // Whole numbers as Jackson gives them to a handler on Lambda, which may cast to Integer.
+    if (s.length() <= 9) return Integer.valueOf(s);  // up to 9 digits always fits an int
+    if (s.length() <= 18) return narrow(Long.parseLong(s));  // and 18 a long
+    try {
+      return narrow(Long.parseLong(s));
+    } catch (NumberFormatException tooBig) {
+      return new BigInteger(s);
     }
-    return Double.valueOf(s);
+  }
+
+  private static Number narrow(long v) {
+    return v == (int) v ? (Number) Integer.valueOf((int) v) : (Number) Long.valueOf(v);
   }
 
   private boolean digits() {

@@ -1,5 +1,11 @@
 package coldlab.runtime;
 
+import com.amazonaws.services.lambda.runtime.ClientContext;
+import com.amazonaws.services.lambda.runtime.CognitoIdentity;
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import com.amazonaws.services.lambda.runtime.LambdaRuntime;
+
 /** The Context of one invocation: the /next headers, plus what the environment says once. */
 final class LambdaContext implements Context {
   // Fixed for the life of the process, so read once rather than per invocation.
@@ -12,11 +18,16 @@ final class LambdaContext implements Context {
   private final String requestId;
   private final String functionArn;
   private final long deadlineMs;
+  private final String cognitoJson;        // Lambda-Runtime-Cognito-Identity, or null
+  private final String clientContextJson;  // Lambda-Runtime-Client-Context, or null
 
-  LambdaContext(String requestId, String functionArn, long deadlineMs) {
+  LambdaContext(String requestId, String functionArn, long deadlineMs, String cognitoJson,
+      String clientContextJson) {
     this.requestId = requestId;
     this.functionArn = functionArn;
     this.deadlineMs = deadlineMs;
+    this.cognitoJson = cognitoJson;
+    this.clientContextJson = clientContextJson;
   }
 
   @Override public String getAwsRequestId() { return requestId; }
@@ -27,10 +38,26 @@ final class LambdaContext implements Context {
   @Override public String getLogGroupName() { return LOG_GROUP; }
   @Override public String getLogStreamName() { return LOG_STREAM; }
 
+  // With the text log format, AWS's context logger writes the message as given to the
+  // function's log, as the global one does.
+  @Override public LambdaLogger getLogger() { return LambdaRuntime.getLogger(); }
+
   @Override
   public int getRemainingTimeInMillis() {
     long left = deadlineMs - System.currentTimeMillis();
     return (int) Math.max(0, Math.min(left, Integer.MAX_VALUE));
+  }
+
+  // Both are read only when asked for, by another class: few handlers ask, and the interfaces
+  // and classes behind them would otherwise be loaded with this one in every cold start.
+  @Override
+  public CognitoIdentity getIdentity() {
+    return MobileContext.identity(cognitoJson);
+  }
+
+  @Override
+  public ClientContext getClientContext() {
+    return MobileContext.clientContext(clientContextJson);
   }
 
   static int parseInt(String s, int fallback) {

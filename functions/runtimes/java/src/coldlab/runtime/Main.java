@@ -1,12 +1,13 @@
 package coldlab.runtime;
 
+import com.amazonaws.services.lambda.runtime.Context;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * coldlab's Java runtime client: a JDK-only stand-in for AWS's aws-lambda-java-runtime-
+ * coldlab's Java runtime client: a small stand-in for AWS's aws-lambda-java-runtime-
  * interface-client. Started as
- *   java -cp coldlab-runtime.jar:$LAMBDA_TASK_ROOT:... coldlab.runtime.Main
+ *   java -cp coldlab-runtime.jar:$LAMBDA_TASK_ROOT:...:<runtime dir>/lib/* coldlab.runtime.Main
  * with the environment Lambda gives a runtime (AWS_LAMBDA_RUNTIME_API, _HANDLER, ...), it
  * loads the handler once, then serves the Runtime API 2018-06-01 until told to stop.
  */
@@ -52,7 +53,8 @@ public final class Main {
         System.clearProperty("com.amazonaws.xray.traceHeader");
       }
       Context context = new LambdaContext(requestId, next.header("lambda-runtime-invoked-function-arn"),
-          parseLong(next.header("lambda-runtime-deadline-ms")));
+          parseLong(next.header("lambda-runtime-deadline-ms")), next.header("lambda-runtime-cognito-identity"),
+          next.header("lambda-runtime-client-context"));
 
       byte[] payload = null;
       ErrorReport error = null;

@@ -92,8 +92,11 @@ final class RuntimeApi {
     // and proxy-selector classes a plain Socket loads.
     Socket s = new Socket(Proxy.NO_PROXY);
     s.setTcpNoDelay(true);  // each request is one write; do not hold it back for an ACK
+    // No client-side timeouts, as Lambda's runtime clients have none: connect() without a
+    // timeout and SO_TIMEOUT left at 0 both wait for ever. GET /next blocks for as long as the
+    // environment stays idle, and an overloaded emulator must make a function slow, never
+    // fail it with a timeout the platform did not decide.
     s.connect(new InetSocketAddress(host, port));
-    // No read timeout: GET /next blocks for as long as the environment stays idle.
     socket = s;
     in = new BufferedInputStream(s.getInputStream(), 8192);
     out = s.getOutputStream();
