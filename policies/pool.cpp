@@ -57,6 +57,19 @@ const FunctionInfo* Pool::function(const std::string& name) const {
   return f ? f->info : nullptr;
 }
 
+Pool::FunctionHandle Pool::handle(const std::string& name) const {
+  auto it = by_function_.find(name);
+  if (it == by_function_.end() || !it->second.info) return nullptr;
+  return &*it;
+}
+
+const std::string& Pool::name_of(FunctionHandle h) { return h->first; }
+
+const FunctionInfo* Pool::function(FunctionHandle h) const {
+  last_function_ = h;
+  return h->second.info;
+}
+
 const Pool::PerFunction* Pool::per_function(const std::string& name) const {
   if (last_function_ && last_function_->first == name) return &last_function_->second;
   auto it = by_function_.find(name);

@@ -26,17 +26,6 @@ constexpr TimeUs kForever = std::numeric_limits<TimeUs>::max();
 constexpr TimeUs kSecondUs = 1'000'000;
 constexpr TimeUs kMinuteUs = 60 * kSecondUs;
 
-// Hashes a function name for the pool's maps, which are looked up on every request:
-// FNV-1a, inline, a few instructions per byte for names as short as function names
-// usually are, where std::hash<std::string> calls out to a general-purpose hash.
-struct NameHash {
-  size_t operator()(const std::string& name) const noexcept {
-    uint64_t h = 14695981039346656037ull;
-    for (const unsigned char c : name) h = (h ^ c) * 1099511628211ull;
-    return static_cast<size_t>(h ^ (h >> 32));
-  }
-};
-
 // One execution environment.
 struct EnvInfo {
   int64_t id = 0;
@@ -79,7 +68,7 @@ class CostStats {
   BySize* of(const std::string& function) const;
   BySize& slot(const std::string& function);  // created if need be; never moves
   static void add(BySize& sizes, int memory_mb, bool cold, double ms);
-  mutable std::unordered_map<std::string, BySize, NameHash> costs_;
+  mutable std::unordered_map<std::string, BySize> costs_;
   mutable std::pair<const std::string, BySize>* last_ = nullptr;  // see Pool::per_function
 };
 
@@ -88,6 +77,8 @@ class CostStats {
 // second through the same code the emulator runs. Listing queries (of, idle) cost what
 // they return.
 class Pool {
+  struct PerFunction;
+
  public:
   Pool() = default;
   // The indexes point into the pool's own nodes, which a move keeps and a copy would not.
@@ -99,6 +90,13 @@ class Pool {
   // Functions.
   void set_function(const FunctionInfo& f);
   const FunctionInfo* function(const std::string& name) const;
+  // A function's entry, for a host that names the same functions over and over: a name
+  // costs a hash on every lookup, a handle none. Valid as long as the pool; nullptr for a
+  // function never set. function(handle) also makes the next lookups of that name cheap.
+  using FunctionHandle = const std::pair<const std::string, PerFunction>*;
+  FunctionHandle handle(const std::string& name) const;
+  static const std::string& name_of(FunctionHandle h);
+  const FunctionInfo* function(FunctionHandle h) const;
   const std::map<std::string, FunctionInfo>& functions() const { return functions_; }
   // Functions with a reserved concurrency, by name.
   const std::map<std::string, int>& reserved() const { return reserved_; }
@@ -192,10 +190,10 @@ class Pool {
   std::map<int64_t, EnvInfo> envs_;
   mutable std::unordered_map<int64_t, Node> nodes_;  // by id
   // PerFunction entries live as long as the pool: nodes point to them.
-  std::unordered_map<std::string, PerFunction, NameHash> by_function_;
+  std::unordered_map<std::string, PerFunction> by_function_;
   // The last entry each lookup found. One request makes several queries in a row about
   // one function and one environment; a comparison is cheaper than hashing again.
-  mutable const std::pair<const std::string, PerFunction>* last_function_ = nullptr;
+  mutable FunctionHandle last_function_ = nullptr;
   mutable Node* last_node_ = nullptr;
   ByUse idle_lru_;
   int active_ = 0;

@@ -22,7 +22,14 @@ int Scheduler::queued(const std::string& function) const {
 }
 
 Scheduler::Admission Scheduler::request(const std::string& function, TimeUs now) {
-  if (!pool_.function(function)) throw std::invalid_argument("Scheduler: unknown function " + function);
+  const Pool::FunctionHandle h = pool_.handle(function);
+  if (!h) throw std::invalid_argument("Scheduler: unknown function " + function);
+  return request(h, now);
+}
+
+Scheduler::Admission Scheduler::request(Pool::FunctionHandle handle, TimeUs now) {
+  pool_.function(handle);  // the lookups by name below find it at once
+  const std::string& function = Pool::name_of(handle);
   keep_alive_->on_request(function, pool_, now);
   // Requests already waiting go first (capacity may have come back with time alone, e.g.
   // a refilled rate limit); a newcomer may not overtake them.

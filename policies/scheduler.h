@@ -72,6 +72,9 @@ class Scheduler {
   };
   // `function` must have been set.
   Admission request(const std::string& function, TimeUs now);
+  // The same for a handle from pool().handle(): what a host that places millions of
+  // requests uses, to spare a lookup by name each time.
+  Admission request(Pool::FunctionHandle function, TimeUs now);
 
   // The request that ran in `environment_id` ended. `reusable` false: the environment is
   // gone (crash, timeout, out of memory) and leaves the pool. `cost_ms`, when >= 0, feeds

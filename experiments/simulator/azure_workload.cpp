@@ -324,16 +324,19 @@ class TraceArrivals final : public ArrivalSource {
           break;
       }
     }
-    std::sort(minute_.begin(), minute_.end(), [](const Arrival& a, const Arrival& b) {
-      return a.at_us != b.at_us ? a.at_us < b.at_us : a.function < b.function;
-    });
+    // By time, then function: one integer each (the offset in the minute above the
+    // function), which sorts several times faster than the pairs would.
+    std::sort(keys_.begin(), keys_.end());
+    for (const uint64_t key : keys_)
+      minute_.push_back({start_us + static_cast<int64_t>(key >> 32), static_cast<uint32_t>(key)});
+    keys_.clear();
     return true;
   }
 
   // `seconds` into the minute; rounding must not carry it into the next minute.
   void add(int64_t start_us, double seconds, uint32_t f) {
-    const int64_t at_us = start_us + std::min(static_cast<int64_t>(seconds * 1e6), kMinuteUs - 1);
-    if (at_us < end_us_) minute_.push_back({at_us, f});
+    const int64_t offset_us = std::min(static_cast<int64_t>(seconds * 1e6), kMinuteUs - 1);
+    if (start_us + offset_us < end_us_) keys_.push_back(static_cast<uint64_t>(offset_us) << 32 | f);
   }
 
   void load_day(const fs::path& file) {
@@ -362,6 +365,7 @@ class TraceArrivals final : public ArrivalSource {
   std::vector<std::array<uint32_t, kMinutesPerDay>> counts_;  // of the current day
   int64_t next_minute_ = 0;                                   // from the start of the first day
   std::vector<Arrival> minute_;
+  std::vector<uint64_t> keys_;  // the minute being filled: offset_us << 32 | function
   size_t position_ = 0;
 };
 

@@ -108,6 +108,7 @@ class Loop {
     for (size_t i = 0; i < w_.functions.size(); ++i) {
       const SimFunction& f = w_.functions[i];
       scheduler_.set_function({f.name, f.memory_mb, std::nullopt});
+      handles_.push_back(scheduler_.pool().handle(f.name));
       index_[f.name] = static_cast<uint32_t>(i);
       rng_.push_back(Rng::stream(o.seed, "service/" + f.name));
     }
@@ -187,8 +188,7 @@ class Loop {
   int64_t next_env_id() { return next_id_++; }
 
   void arrive(const Request& r, TimeUs now) {
-    const SimFunction& f = w_.functions[r.function];
-    const Scheduler::Admission a = scheduler_.request(f.name, now);
+    const Scheduler::Admission a = scheduler_.request(handles_[r.function], now);
     switch (a.kind) {
       case Scheduler::Admission::Kind::kRun:
         start(r, a.placement, now);
@@ -348,6 +348,7 @@ class Loop {
   std::vector<size_t> app_of_;  // before metrics_, which count_apps() sizes
   MetricsRecorder metrics_;
   std::unordered_map<std::string, uint32_t> index_;
+  std::vector<policies::Pool::FunctionHandle> handles_;  // by function index
   std::vector<Rng> rng_;
   std::unordered_map<int64_t, Env> envs_;
   std::unordered_map<int64_t, Request> queued_;
