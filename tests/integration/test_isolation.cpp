@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 
 #include "coldlab_server.h"
 
+using coldlab::testing::binary_dir;
 using coldlab::testing::ColdlabServer;
 using coldlab::testing::query;
 using coldlab::testing::wait_rows;
@@ -75,6 +77,45 @@ TEST_CASE("spin at 256 MB takes several times as long as at 1769 MB: CPU is prop
   // at all (ratio ~1) or a wrong formula (e.g. 2x or 20x) fails.
   CHECK(small / full > 4.0);
   CHECK(small / full < 10.0);
+}
+
+TEST_CASE("with the default Init burst, Init hardly follows memory while a CPU-bound first invoke does",
+          "[serial]") {
+  ColdlabServer server({"--template", (binary_dir() / "functions" / "template.yaml").string()});
+  REQUIRE(isolated(server));
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(120);
+  // Median Init of three cold starts (each after retiring the environment) at `mb`.
+  auto init_ms = [&](const std::string& fn, int mb) {
+    std::vector<double> inits;
+    for (int i = 0; i < 3; ++i) {
+      set_memory(c, fn, mb);  // a new revision each time: the idle environment is retired
+      auto r = c.Post(("/2015-03-31/functions/" + fn + "/invocations").c_str(), R"({"features": [0, 232, 19206]})",
+                      "application/json");
+      REQUIRE(r);
+      REQUIRE(r->status == 200);
+      auto rows = wait_rows(server.db(), "SELECT init_ms FROM invocations WHERE request_id = '" +
+                                             r->get_header_value("x-amzn-RequestId") + "'", 1);
+      REQUIRE(rows.size() == 1);
+      REQUIRE_FALSE(rows[0]["init_ms"].empty());
+      inits.push_back(std::stod(rows[0]["init_ms"]));
+    }
+    std::sort(inits.begin(), inits.end());
+    return inits[1];
+  };
+  for (const std::string fn : {"kdd-python", "kdd-java"}) {
+    const double small = init_ms(fn, 128), large = init_ms(fn, 1024);
+    INFO(fn << " Init: 128 MB " << small << " ms, 1024 MB " << large << " ms");
+    CHECK(small < 1.5 * large);  // under the memory's share it was about 8x
+  }
+  // The first invocation runs under the share: spin's own timing of a fixed loop, cold.
+  auto cold_spin_ms = [&](int mb) {
+    set_memory(c, "spin", mb);
+    return spin_ms(c, 20'000'000);
+  };
+  const double spin_small = cold_spin_ms(128), spin_large = cold_spin_ms(1024);
+  INFO("spin, first invocation: 128 MB " << spin_small << " ms, 1024 MB " << spin_large << " ms (expected ~8x)");
+  CHECK(spin_small > 4 * spin_large);
 }
 
 TEST_CASE("hog over its MemorySize is OOM-killed and logged as oom and under it succeeds") {
