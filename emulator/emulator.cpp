@@ -14,6 +14,7 @@
 #include "api/api_context.h"
 #include "api/async_invoker.h"
 #include "api/clock_api.h"
+#include "api/http_guard.h"
 #include "api/invoke_api.h"
 #include "api/management_api.h"
 #include "api/runtime_api.h"
@@ -308,6 +309,9 @@ LiveEmulator::LiveEmulator(const EmulatorOptions& o, const std::string& command_
   server_.set_read_timeout(60);
   server_.set_write_timeout(60);
   server_.set_payload_max_length(std::numeric_limits<size_t>::max());  // the API counts and refuses
+  // Nothing the API takes is larger than a synchronous invoke's payload; a little slack so
+  // the invoke API, not the guard, answers payloads just over it with Lambda's message.
+  api::install_http_guard(server_, core::kMaxSyncRequestBytes + 1024 * 1024);
   std::function<int64_t(int64_t)> advance;
   if (virtual_clock_) advance = [this](int64_t target) { return advance_to(target); };
   api::install_clock_api(server_, *clock_, advance);  // before the management API's catch-all
