@@ -108,7 +108,14 @@ def main():
                     pids += [int(p) for p in f.read().split()]
             except OSError:
                 pass
-        return pids
+        return [p for p in pids if b"__thaw-on-exit" not in cmdline(p)]
+
+    def cmdline(pid):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
 
     def killer():
         rng = random.Random(a.seed)

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -27,15 +28,19 @@ using nlohmann::json;
 
 namespace {
 
-// The processes `pid` started that are still its children: the runtimes, since coldlab
-// spawns nothing else.
-std::vector<pid_t> children_of(pid_t pid) {
+// The runtime processes `pid` started that are still its children: all of them but its
+// thaw guard (`coldlab __thaw-on-exit`), which is not a function's.
+std::vector<pid_t> runtimes_of(pid_t pid) {
   std::vector<pid_t> out;
   std::error_code ec;
   for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
     std::ifstream in(task.path() / "children");
     pid_t child;
-    while (in >> child) out.push_back(child);
+    while (in >> child) {
+      std::ifstream cmdline("/proc/" + std::to_string(child) + "/cmdline");
+      std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+      if (args.find("__thaw-on-exit") == std::string::npos) out.push_back(child);
+    }
   }
   return out;
 }
@@ -64,8 +69,13 @@ std::string classify(const httplib::Result& r, const std::string& payload, std::
     return "";
   }
   if (r->status == 200) {
-    if (r->get_header_value("X-Amz-Function-Error") == "Unhandled" && body.value("errorType", "") == "Runtime.ExitError")
-      return "crash";
+    const std::string type = body.value("errorType", "");
+    if (r->get_header_value("X-Amz-Function-Error") == "Unhandled") {
+      if (type == "Runtime.ExitError") return "crash";
+      // A slow host (a sanitizer build, a busy CI machine) may push a cold start past
+      // the 3 s timeout: still one of Lambda's answers.
+      if (type == "Sandbox.Timedout") return "timeout";
+    }
     why = "function error " + r->get_header_value("X-Amz-Function-Error") + " " + r->body.substr(0, 120);
     return "";
   }
@@ -84,7 +94,11 @@ TEST_CASE("function processes killed at random under load: Lambda-shaped answers
   ColdlabServer server;
   const bool isolated = server.stderr_text().find("isolation: cgroup") != std::string::npos;
   constexpr int kClients = 16;
+  // Bounded in count and in time: on a loaded or sanitizer-built host every invoke and
+  // every cold start after a kill costs several times more, and the test must still end.
   constexpr int kInvokesPerClient = 200;
+  constexpr int kMaxKills = 60;
+  const auto stop_at = std::chrono::steady_clock::now() + std::chrono::seconds(10);
 
   std::mutex mu;
   std::vector<std::string> problems;
@@ -98,9 +112,9 @@ TEST_CASE("function processes killed at random under load: Lambda-shaped answers
   std::thread killer([&] {
     std::mt19937 rng(20261201);
     std::uniform_int_distribution<int> pause_ms(50, 150);
-    while (clients_left.load() > 0) {
+    while (clients_left.load() > 0 && kills < kMaxKills) {
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
-      auto pids = children_of(server.pid());
+      auto pids = runtimes_of(server.pid());
       if (pids.empty()) continue;
       pid_t victim = pids[std::uniform_int_distribution<size_t>(0, pids.size() - 1)(rng)];
       std::lock_guard<std::mutex> lock(mu);
@@ -115,7 +129,7 @@ TEST_CASE("function processes killed at random under load: Lambda-shaped answers
       httplib::Client c("127.0.0.1", server.port());
       c.set_read_timeout(30);
       std::mt19937 rng(k);
-      for (int i = 0; i < kInvokesPerClient; ++i) {
+      for (int i = 0; i < kInvokesPerClient && std::chrono::steady_clock::now() < stop_at; ++i) {
         const char* function = (k + i) % 2 ? "echo-native" : "echo-python";
         // Sizes across the socket buffer, so that a kill can cut an answer in its middle.
         const size_t pad = std::vector<size_t>{1, 1000, 200000}[rng() % 3];
@@ -149,8 +163,9 @@ TEST_CASE("function processes killed at random under load: Lambda-shaped answers
   INFO(kills << " kills, " << answered.size() << " answers: " << oks << " ok, " << crashes << " Runtime.ExitError");
   CHECK(kills >= 20);
   // Both sides of the test must have happened, or it proved nothing.
+  CHECK(answered.size() >= 200);
   CHECK(crashes > 0);
-  CHECK(oks > kClients * kInvokesPerClient / 2);
+  CHECK(oks > static_cast<int>(answered.size()) / 2);
 
   std::map<std::string, std::vector<std::string>> logged;
   for (auto& row : query(server.db(), "SELECT request_id, status FROM invocations")) logged[row["request_id"]].push_back(row["status"]);
