@@ -4,13 +4,14 @@
 
 namespace coldlab::api {
 
-size_t read_body(const httplib::ContentReader& reader, std::string& out, size_t keep) {
+std::optional<size_t> read_body(const httplib::ContentReader& reader, std::string& out, size_t keep) {
   size_t total = 0;
-  reader([&](const char* data, size_t len) {
+  const bool complete = reader([&](const char* data, size_t len) {
     total += len;
     if (out.size() < keep) out.append(data, std::min(len, keep - out.size()));
     return true;
   });
+  if (!complete) return std::nullopt;
   return total;
 }
 

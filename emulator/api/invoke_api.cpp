@@ -28,7 +28,8 @@ void handle_invoke(ApiContext& ctx, const httplib::Request& req, httplib::Respon
   const bool async = type == "Event";
   std::string body;
   const size_t limit = static_cast<size_t>(async ? core::kMaxAsyncRequestBytes : core::kMaxSyncRequestBytes);
-  const size_t size = read_body(reader, body, limit + 1);
+  const std::optional<size_t> read = read_body(reader, body, limit + 1);
+  const size_t size = read.value_or(body.size());
   call.request_bytes = static_cast<int64_t>(size);
   call.invocation_type = type;
 
@@ -40,6 +41,8 @@ void handle_invoke(ApiContext& ctx, const httplib::Request& req, httplib::Respon
     send_error(res, error, call.request_id);
   };
   if (resolved.error) return refuse(*resolved.error);
+  // The client went away mid-body: what arrived is not its event, so it must not run.
+  if (!read) return refuse(core::invalid_request_content("the body ended before its Content-Length"));
   call.function_arn = function_arn(ctx.region, ctx.account, resolved.name);
 
   if (type != "RequestResponse" && type != "Event" && type != "DryRun")

@@ -43,20 +43,21 @@ class HttpRuntimeServer : public core::RuntimeServer {
     server_.Post(R"(/2018-06-01/runtime/invocation/([^/]+)/response)",
                  [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
                    std::string body;
-                   size_t size = read_body(reader, body, core::kMaxResponseBytes + 1);
-                   send(res, endpoint_.respond(req.matches[1], std::move(body), size));
+                   auto size = read_body(reader, body, core::kMaxResponseBytes + 1);
+                   if (!size) return refuse_truncated(res);
+                   send(res, endpoint_.respond(req.matches[1], std::move(body), *size));
                  });
     server_.Post(R"(/2018-06-01/runtime/invocation/([^/]+)/error)",
                  [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
                    std::string body;
-                   read_body(reader, body, core::kMaxResponseBytes);
+                   if (!read_body(reader, body, core::kMaxResponseBytes)) return refuse_truncated(res);
                    send(res, endpoint_.error(req.matches[1], std::move(body),
                                              req.get_header_value("Lambda-Runtime-Function-Error-Type")));
                  });
     server_.Post("/2018-06-01/runtime/init/error",
                  [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
                    std::string body;
-                   read_body(reader, body, core::kMaxResponseBytes);
+                   if (!read_body(reader, body, core::kMaxResponseBytes)) return refuse_truncated(res);
                    send(res, endpoint_.init_error(std::move(body),
                                                   req.get_header_value("Lambda-Runtime-Function-Error-Type")));
                  });
@@ -83,6 +84,17 @@ class HttpRuntimeServer : public core::RuntimeServer {
   }
 
  private:
+  // A runtime killed while it posted an answer leaves the body short of its Content-Length,
+  // and httplib hands the handler what arrived. Taking that for the answer would turn the
+  // kill into a success with a cut (often empty) payload. The invocation stays in flight
+  // instead: the process's exit fails it as Runtime.ExitError, or a live runtime that
+  // merely lost its connection posts again.
+  static void refuse_truncated(httplib::Response& res) {
+    res.status = 400;
+    res.set_content(core::runtime_error_body("InvalidRequestBody", "the body ended before its Content-Length"),
+                    "application/json");
+  }
+
   static void send(httplib::Response& res, const core::RuntimeEndpoint::Reply& reply) {
     res.status = reply.status;
     res.set_content(reply.body, "application/json");

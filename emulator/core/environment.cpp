@@ -51,6 +51,26 @@ std::vector<std::string> java_arguments(int memory_mb, const std::filesystem::pa
 
 }  // namespace
 
+// The Runtime API server of one process: every call carries that process's generation.
+class Environment::GenerationEndpoint : public RuntimeEndpoint {
+ public:
+  GenerationEndpoint(Environment& env, uint64_t generation) : env_(env), generation_(generation) {}
+  Event next() override { return env_.next(generation_); }
+  Reply respond(const std::string& request_id, std::string body, size_t body_size) override {
+    return env_.respond(generation_, request_id, std::move(body), body_size);
+  }
+  Reply error(const std::string& request_id, std::string body, const std::string& error_type_header) override {
+    return env_.error(generation_, request_id, std::move(body), error_type_header);
+  }
+  Reply init_error(std::string body, const std::string& error_type_header) override {
+    return env_.init_error(generation_, std::move(body), error_type_header);
+  }
+
+ private:
+  Environment& env_;
+  const uint64_t generation_;
+};
+
 void PendingInvocation::finish(InvocationResult result) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -84,10 +104,17 @@ Environment::~Environment() {
   }
   cv_.notify_all();
   if (process_) process_->kill();
-  server_.reset();
+  bindings_.clear();
 }
 
-SpawnSpec Environment::spawn_spec() const {
+Environment::Binding Environment::bind(uint64_t generation) {
+  Binding b;
+  b.endpoint = std::make_unique<GenerationEndpoint>(*this, generation);
+  b.server = services_.server_factory(*b.endpoint);
+  return b;
+}
+
+SpawnSpec Environment::spawn_spec(const std::string& runtime_api) const {
   const auto& c = function_.config;
   SpawnSpec spec;
   spec.working_dir = c.code_dir;
@@ -120,7 +147,7 @@ SpawnSpec Environment::spawn_spec() const {
       break;
   }
   e["_HANDLER"] = c.handler;
-  e["AWS_LAMBDA_RUNTIME_API"] = server_->address();
+  e["AWS_LAMBDA_RUNTIME_API"] = runtime_api;
   e["AWS_LAMBDA_FUNCTION_NAME"] = c.name;
   e["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
   e["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(c.memory_mb);
@@ -170,9 +197,16 @@ void Environment::start(std::shared_ptr<PendingInvocation> first, bool provision
     }
     provisioned_ = provisioned;
     running_ = services_.clock->hold();
+    generation_ = 1;
   }
+  std::string runtime_api;
   try {
-    server_ = services_.server_factory(*this);
+    Binding binding = bind(1);
+    runtime_api = binding.server->address();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      bindings_.push_back(std::move(binding));
+    }
     if (services_.cgroups) {
       limits_ = isolation::lambda_limits(function_.config.memory_mb, services_.host_cpus, services_.cpu_period_us);
       group_ = services_.cgroups->create(id_, limits_);
@@ -195,7 +229,7 @@ void Environment::start(std::shared_ptr<PendingInvocation> first, bool provision
     }
     return;
   }
-  spawn_process();
+  spawn_process(1, runtime_api);
 }
 
 int64_t Environment::init_cpu_quota() const {
@@ -205,11 +239,10 @@ int64_t Environment::init_cpu_quota() const {
                   isolation::cpu_quota_for(services_.init_cpus, services_.host_cpus, limits_.cpu_period_us));
 }
 
-void Environment::spawn_process() {
-  uint64_t generation;
+void Environment::spawn_process(uint64_t generation, const std::string& runtime_api) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    generation = ++generation_;
+    if (generation != generation_) return;
     phase_ = Phase::kInit;
     spawned_us_ = services_.clock->now_us();
   }
@@ -221,7 +254,7 @@ void Environment::spawn_process() {
   std::shared_ptr<Process> process;
   try {
     process = services_.supervisor->spawn(
-        spawn_spec(),
+        spawn_spec(runtime_api),
         [weak](std::string_view line, bool) {
           if (auto self = weak.lock()) self->on_output(line);
         },
@@ -263,7 +296,8 @@ void Environment::spawn_process() {
   }
 
   std::lock_guard<std::mutex> lock(mu_);
-  if (generation != generation_) {  // replaced while we were spawning
+  // Replaced or stopped while we were spawning: its exit finishes the invocation, if any.
+  if (generation != generation_ || stopped_) {
     process->kill();
     return;
   }
@@ -288,8 +322,21 @@ bool Environment::assign(std::shared_ptr<PendingInvocation> inv) {
   return true;
 }
 
-RuntimeEndpoint::Event Environment::next() {
+std::optional<RuntimeEndpoint::Reply> Environment::refuse_stale_locked(uint64_t generation) const {
+  if (generation == generation_) return std::nullopt;
+  return Reply{403, runtime_error_body("InvalidStateTransition",
+                                       "this runtime process has been replaced: it must exit")};
+}
+
+RuntimeEndpoint::Event Environment::next(uint64_t generation) {
   std::unique_lock<std::mutex> lock(mu_);
+  auto sandbox_failure = [] {
+    Event e;
+    e.status = 500;
+    e.body = runtime_error_body("Sandbox.Failure", "Container error. Non-recoverable state. Runtime should exit promptly.");
+    return e;
+  };
+  if (generation != generation_) return sandbox_failure();
   const int64_t now = services_.clock->now_us();
   if (phase_ == Phase::kInit) {
     // Init ends at the runtime's first /next, as Lambda measures it.
@@ -309,19 +356,14 @@ RuntimeEndpoint::Event Environment::next() {
     return e;
   }
   if (!current_) park(lock);
-  cv_.wait(lock, [this] { return phase_ == Phase::kDead || (current_ && !delivered_); });
+  cv_.wait(lock, [&] { return phase_ == Phase::kDead || generation != generation_ || (current_ && !delivered_); });
   if (frozen_ && phase_ != Phase::kDead) {
     frozen_ = false;
     lock.unlock();
     group_->thaw();
     lock.lock();
   }
-  if (phase_ == Phase::kDead) {
-    Event e;
-    e.status = 500;
-    e.body = runtime_error_body("Sandbox.Failure", "Container error. Non-recoverable state. Runtime should exit promptly.");
-    return e;
-  }
+  if (phase_ == Phase::kDead || generation != generation_) return sandbox_failure();
 
   delivered_ = true;
   delivered_us_ = services_.clock->now_us();
@@ -383,9 +425,10 @@ std::optional<RuntimeEndpoint::Reply> Environment::refuse_answer_locked(const st
   return Reply{400, runtime_error_body("InvalidRequestID", "Invalid request ID")};
 }
 
-RuntimeEndpoint::Reply Environment::respond(const std::string& request_id, std::string body,
-                                            size_t body_size) {
+RuntimeEndpoint::Reply Environment::respond(uint64_t generation, const std::string& request_id,
+                                            std::string body, size_t body_size) {
   std::unique_lock<std::mutex> lock(mu_);
+  if (auto refusal = refuse_stale_locked(generation)) return *refusal;
   if (auto refusal = refuse_answer_locked(request_id)) return *refusal;
   InvocationResult r;
   Reply reply;
@@ -404,9 +447,10 @@ RuntimeEndpoint::Reply Environment::respond(const std::string& request_id, std::
   return reply;
 }
 
-RuntimeEndpoint::Reply Environment::error(const std::string& request_id, std::string body,
-                                          const std::string& error_type_header) {
+RuntimeEndpoint::Reply Environment::error(uint64_t generation, const std::string& request_id,
+                                          std::string body, const std::string& error_type_header) {
   std::unique_lock<std::mutex> lock(mu_);
+  if (auto refusal = refuse_stale_locked(generation)) return *refusal;
   if (auto refusal = refuse_answer_locked(request_id)) return *refusal;
   InvocationResult r;
   r.status = InvocationResult::Status::kError;
@@ -417,8 +461,10 @@ RuntimeEndpoint::Reply Environment::error(const std::string& request_id, std::st
   return {};
 }
 
-RuntimeEndpoint::Reply Environment::init_error(std::string body, const std::string& error_type_header) {
+RuntimeEndpoint::Reply Environment::init_error(uint64_t generation, std::string body,
+                                               const std::string& error_type_header) {
   std::unique_lock<std::mutex> lock(mu_);
+  if (auto refusal = refuse_stale_locked(generation)) return *refusal;
   if (phase_ != Phase::kInit) {
     return {403, runtime_error_body("InvalidStateTransition", "Init is already over")};
   }
@@ -451,14 +497,41 @@ void Environment::on_init_timer(uint64_t generation) {
     // function timeout. The retry starts a fresh runtime process.
     init_retried_ = true;
     invoke_deadline_us_ = now + int64_t{function_.config.timeout_s} * 1000000;
-    ++generation_;  // the killed process's exit is not a crash of this environment
+    // From here on the killed process's exit is not a crash of this environment, and
+    // whatever it still sends the Runtime API is refused.
+    const uint64_t retry = ++generation_;
+    cv_.notify_all();
     lock.unlock();
     char buf[160];
     std::snprintf(buf, sizeof buf, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: timeout",
                   static_cast<double>(now - spawned_us_) / 1000.0);
     platform_line(buf);
     if (old) old->kill();
-    spawn_process();
+    std::string runtime_api;
+    try {
+      Binding binding = bind(retry);
+      runtime_api = binding.server->address();
+      lock.lock();
+      bindings_.push_back(std::move(binding));
+      lock.unlock();
+    } catch (const std::exception& e) {
+      lock.lock();
+      if (generation_ != retry || stopped_) return;
+      phase_ = Phase::kDead;
+      end_reason_ = "crash";
+      end_detail_ = e.what();
+      cv_.notify_all();
+      if (current_) {
+        InvocationResult r;
+        r.status = InvocationResult::Status::kError;
+        r.function_error = true;
+        r.error_type = "Sandbox.Failure";
+        r.payload = function_error(r.error_type, std::string("cannot restart the environment: ") + e.what());
+        finish_current(lock, std::move(r));
+      }
+      return;
+    }
+    spawn_process(retry, runtime_api);
     return;
   }
   phase_ = Phase::kDead;
@@ -590,6 +663,7 @@ void Environment::finish_current(std::unique_lock<std::mutex>& lock, InvocationR
 
 void Environment::stop(const std::string& reason) {
   std::shared_ptr<Process> process;
+  std::vector<Binding> bindings;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
@@ -598,12 +672,13 @@ void Environment::stop(const std::string& reason) {
     if (end_reason_.empty()) end_reason_ = reason;
     services_.timers->cancel(init_timer_);
     process = process_;
+    bindings.swap(bindings_);
   }
   cv_.notify_all();
   // The process first: a runtime blocked in /next is woken above and gets a 500, and its
   // in-flight invocation (if any) is finished by on_exit as Runtime.ExitError.
   kill_all(process);
-  if (server_) server_->stop();
+  for (auto& b : bindings) b.server->stop();
   log::EnvironmentEnded row;
   row.environment_id = id_;
   row.ended_at_us = services_.clock->now_us();

@@ -1,5 +1,5 @@
-// An execution environment: one function process, its own Runtime API server, and the
-// state machine Lambda gives it.
+// An execution environment: one function process (a second when Init is retried), a Runtime
+// API server for each, and the state machine Lambda gives it.
 //
 //   Init (process started, no /next yet) --first /next--> Ready <--> Busy (event delivered)
 //   any state --crash, timeout, init error, eviction, shutdown--> Dead
@@ -31,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/function_registry.h"
@@ -122,11 +123,11 @@ class EnvironmentListener {
   virtual void died_idle(const std::shared_ptr<Environment>& env) = 0;
 };
 
-class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<Environment> {
+class Environment : public std::enable_shared_from_this<Environment> {
  public:
   Environment(int64_t id, FunctionState function, EnvironmentServices& services,
               EnvironmentListener& listener);
-  ~Environment() override;
+  ~Environment();
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
 
@@ -150,17 +151,36 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   // the server has stopped: never call it from a Runtime API handler.
   void stop(const std::string& reason);
 
-  // RuntimeEndpoint
-  Event next() override;
-  Reply respond(const std::string& request_id, std::string body, size_t body_size) override;
-  Reply error(const std::string& request_id, std::string body,
-              const std::string& error_type_header) override;
-  Reply init_error(std::string body, const std::string& error_type_header) override;
+  // The Runtime API, as the process of `generation` calls it (see Binding). A call from
+  // a process that has been replaced is refused: it is being killed.
+  RuntimeEndpoint::Event next(uint64_t generation);
+  RuntimeEndpoint::Reply respond(uint64_t generation, const std::string& request_id, std::string body,
+                                 size_t body_size);
+  RuntimeEndpoint::Reply error(uint64_t generation, const std::string& request_id, std::string body,
+                               const std::string& error_type_header);
+  RuntimeEndpoint::Reply init_error(uint64_t generation, std::string body, const std::string& error_type_header);
 
  private:
   enum class Phase { kInit, kReady, kDead };
+  using Event = RuntimeEndpoint::Event;
+  using Reply = RuntimeEndpoint::Reply;
 
-  void spawn_process();  // call without mu_ held
+  // Each process gets a Runtime API server of its own. When Init is retried, the first
+  // process is killed, but a request it sent just before (its first /next, say) may still
+  // reach the server after the kill; on a shared server that request would take the
+  // event meant for the retry. A server per process generation makes every such request
+  // identifiable, and refused.
+  class GenerationEndpoint;
+  struct Binding {
+    std::unique_ptr<GenerationEndpoint> endpoint;
+    std::unique_ptr<RuntimeServer> server;
+  };
+  Binding bind(uint64_t generation);  // may throw
+
+  void spawn_process(uint64_t generation, const std::string& runtime_api);  // call without mu_ held
+  // The refusal for a call from a process other than the current one, or nullopt.
+  // Caller holds mu_.
+  std::optional<Reply> refuse_stale_locked(uint64_t generation) const;
   // The CPU quota Init runs under (limits_.cpu_quota_us when Init gets no more).
   int64_t init_cpu_quota() const;
   // The runtime waits in /next with nothing to do: freeze it and let the clock skip.
@@ -176,7 +196,7 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   // The refusal for an answer (/response or /error) that is not for the invocation in
   // flight, or nullopt if it is. Caller holds mu_.
   std::optional<Reply> refuse_answer_locked(const std::string& request_id) const;
-  SpawnSpec spawn_spec() const;
+  SpawnSpec spawn_spec(const std::string& runtime_api) const;
   void platform_line(const std::string& line);
   // Kills the process and, when isolated, everything else in its cgroup.
   void kill_all(const std::shared_ptr<Process>& process);
@@ -186,7 +206,6 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   const FunctionState function_;
   EnvironmentServices& services_;
   EnvironmentListener& listener_;
-  std::unique_ptr<RuntimeServer> server_;
   std::unique_ptr<isolation::Group> group_;  // the environment's cgroup, if isolated
   isolation::Limits limits_;
   std::string log_stream_name_;
@@ -195,7 +214,8 @@ class Environment : public RuntimeEndpoint, public std::enable_shared_from_this<
   std::condition_variable cv_;
   Phase phase_ = Phase::kInit;
   std::shared_ptr<Process> process_;
-  uint64_t generation_ = 0;  // bumped per process; exits of older processes are ignored
+  uint64_t generation_ = 0;  // bumped per process; exits and calls of older processes are ignored
+  std::vector<Binding> bindings_;  // one per process started, all stopped by stop()
   std::shared_ptr<PendingInvocation> current_;
   bool delivered_ = false;
   bool current_is_cold_ = false;

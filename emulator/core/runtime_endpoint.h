@@ -1,6 +1,7 @@
 // The seam between an execution environment (core) and the HTTP server that speaks the
-// Runtime API to its process (api). Each environment gets its own server, on its own
-// loopback port, so a process can only ever see its own environment's events.
+// Runtime API to its process (api). Each runtime process gets its own server, on its own
+// loopback port, so a process can only ever see its own environment's events, and a
+// process that an Init retry replaced can no longer take them.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 
 namespace coldlab::core {
 
-// What the Runtime API needs from an environment. Implemented by Environment.
+// What the Runtime API needs from an environment, for one of its processes.
 // Every method may be called from any server thread.
 class RuntimeEndpoint {
  public:

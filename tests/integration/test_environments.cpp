@@ -163,6 +163,26 @@ TEST_CASE("an Init longer than the Init limit is retried inside the invocation")
   CHECK(std::stod(rows[0]["init_ms"]) >= 1500);
 }
 
+TEST_CASE("a first /next that reaches the Runtime API after the Init limit fired does not take the event") {
+  // init-race's first process never asks for an event, but a helper it forked sends that
+  // process's first /next 0.3 s after the 1 s limit; the retry asks only 0.8 s after its
+  // start. The event must wait for the retry.
+  ColdlabServer server({"--init-timeout", "1"});
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(30);
+  auto r = invoke(c, "init-race", R"({"k": "v"})");
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == 200);
+  CHECK_FALSE(r->has_header("X-Amz-Function-Error"));
+  CHECK(r->body == R"({"k": "v"})");
+  CHECK(server.stderr_text().find("Phase: init\tStatus: timeout") != std::string::npos);
+  auto rows = wait_rows(server.db(), "SELECT * FROM invocations", 1);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["status"] == "ok");
+  CHECK(rows[0]["cold"] == "1");
+}
+
 TEST_CASE("beyond the concurrency limit invokes get 429 TooManyRequestsException with a Reason") {
   ColdlabServer server({"--max-concurrency", "2"});
   auto results = invoke_parallel(server.port(), 3, "sleeper", R"({"seconds": 0.8})");

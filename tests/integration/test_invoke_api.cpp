@@ -1,5 +1,9 @@
 // The Invoke API against the real binary: status codes, headers and bodies as Lambda has them.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <atomic>
@@ -132,6 +136,34 @@ TEST_CASE("a body that is not JSON is 400 InvalidRequestContentException with lo
   auto rows = wait_rows(server.db(), "SELECT * FROM invocations", 1);
   REQUIRE(rows.size() == 1);
   CHECK(rows[0]["status"] == "rejected");
+}
+
+TEST_CASE("an event cut short by a client that stops sending is refused, not run") {
+  ColdlabServer server;
+  // Valid JSON, but only the first 8 of the 100 bytes announced: the client then stops
+  // sending, as one killed mid-request does. (httplib 0.11.4 sends no answer to a client
+  // whose side is closed, so only the log tells what was done.)
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const std::string request =
+      "POST /2015-03-31/functions/echo-native/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"k\": 1}";
+  REQUIRE(write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+  shutdown(fd, SHUT_WR);
+  char buf[4096];
+  while (read(fd, buf, sizeof buf) > 0) {
+  }
+  close(fd);
+  REQUIRE(server.stop() == 0);
+  auto rows = query(server.db(), "SELECT * FROM invocations");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["status"] == "rejected");
+  CHECK(rows[0]["error_type"] == "InvalidRequestContentException");
+  CHECK(query(server.db(), "SELECT * FROM environments").empty());
 }
 
 TEST_CASE("invalid UTF-8 in a body or a function name is a 4xx with a JSON body, never a 500") {

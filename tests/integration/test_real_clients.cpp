@@ -73,7 +73,7 @@ TEST_CASE("aws lambda: function errors, Tail logs, management commands") {
   CHECK(names.count("echo-native") == 1);
   CHECK(names.count("sleeper") == 1);
   CHECK(names.count("spin") == 1);
-  CHECK(names.size() == 17);  // every function of tests/functions/template.yaml.in
+  CHECK(names.size() == 20);  // every function of tests/functions/template.yaml.in
 
   auto get = run(aws + "get-function --function-name echo-native --output json");
   REQUIRE(get.status == 0);

@@ -21,12 +21,14 @@ constexpr const char* kInvocationPrefix = "/2018-06-01/runtime/invocation/";
 constexpr const char* kInitErrorPath = "/2018-06-01/runtime/init/error";
 constexpr const char* kErrorContentType = "application/vnd.aws.lambda.error+json";
 
-// /next must never time out: an idle environment may wait (or be frozen) for hours, and
-// a poll abandoned on our side would let the server hand the next event to a dead
-// socket. 0.11.4 passes the timeout to poll() as int milliseconds, so stay below 2^31 ms
-// (about 24 days); that is as close to "never" as it allows.
-constexpr time_t kReadTimeoutSeconds = 2'000'000;
-constexpr time_t kConnectTimeoutSeconds = 3;
+// Lambda's Runtime API has no client-side timeouts, and neither may we. /next may wait (or
+// be frozen) for hours. An answer may take long to send or to be acknowledged when the
+// host is overloaded; a client that gives up on it either retries (a second answer,
+// refused) or asks /next with the invocation still open (refused too), and the invocation
+// fails although the function succeeded. 0.11.4 turns every timeout into one poll() of
+// int milliseconds, where 0 means "do not wait" rather than "wait for ever"; so every
+// timeout is set just below 2^31 ms (about 24 days), as close to "never" as it allows.
+constexpr time_t kNeverSeconds = 2'000'000;
 
 std::unique_ptr<httplib::Client> make_client() {
   const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
@@ -43,8 +45,9 @@ std::unique_ptr<httplib::Client> make_client() {
   // Headers and body go out in separate writes; without this, Nagle plus delayed ACK
   // adds ~40 ms to an answer whenever the connection is fresh.
   client->set_tcp_nodelay(true);
-  client->set_connection_timeout(kConnectTimeoutSeconds, 0);
-  client->set_read_timeout(kReadTimeoutSeconds, 0);
+  client->set_connection_timeout(kNeverSeconds, 0);
+  client->set_read_timeout(kNeverSeconds, 0);
+  client->set_write_timeout(kNeverSeconds, 0);
   return client;
 }
 

@@ -40,8 +40,11 @@ class RuntimeAPI:
         # that shows only on first use, so retry once on a fresh connection.
         for attempt in (1, 2):
             if self.conn is None:
-                # No timeout: /next blocks for as long as the environment stays idle.
-                self.conn = http.client.HTTPConnection(self.host_port)
+                # No timeout, as on Lambda: /next blocks for as long as the environment
+                # stays idle, and an answer is never abandoned on a slow host. Explicitly
+                # None, since a handler's socket.setdefaulttimeout() would otherwise apply
+                # to every connection made after it.
+                self.conn = http.client.HTTPConnection(self.host_port, timeout=None)
             try:
                 self.conn.request(method, API + path, body, headers or {})
                 response = self.conn.getresponse()
