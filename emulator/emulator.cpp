@@ -311,7 +311,7 @@ LiveEmulator::LiveEmulator(const EmulatorOptions& o, const std::string& command_
   server_.set_payload_max_length(std::numeric_limits<size_t>::max());  // the API counts and refuses
   // Nothing the API takes is larger than a synchronous invoke's payload; a little slack so
   // the invoke API, not the guard, answers payloads just over it with Lambda's message.
-  api::install_http_guard(server_, core::kMaxSyncRequestBytes + 1024 * 1024);
+  api::install_http_guard(server_, core::kMaxSyncRequestBytes + 1024 * 1024, api::ErrorShape::kService);
   std::function<int64_t(int64_t)> advance;
   if (virtual_clock_) advance = [this](int64_t target) { return advance_to(target); };
   api::install_clock_api(server_, *clock_, advance);  // before the management API's catch-all

@@ -6,9 +6,11 @@
 //    RequestEntityTooLargeException), before the body is read: httplib would otherwise
 //    wait for 10^20 bytes until its read timeout, holding the connection and a worker.
 //    The connection is then closed, since the body that may follow was not read.
+//  - A POST or PUT with neither Content-Length nor Transfer-Encoding is refused (411):
+//    httplib would read its body until the client closes the connection.
 //  - An error answer left without a body (a malformed request line, a header over
-//    httplib's limit, an exception that escaped a handler) gets Lambda's error shape: a
-//    JSON body and x-amzn-ErrorType, so a client never has to parse an empty error.
+//    httplib's limit, an unknown path, an exception that escaped a handler) gets the
+//    API's error shape, so a client never has to parse an empty error.
 #pragma once
 
 #include <httplib.h>
@@ -17,6 +19,11 @@
 
 namespace coldlab::api {
 
-void install_http_guard(httplib::Server& server, int64_t max_body_bytes);
+enum class ErrorShape {
+  kService,  // the Lambda API's: {"Type":"User","message":...} and x-amzn-ErrorType
+  kRuntime,  // the Runtime API's: {"errorType":...,"errorMessage":...}
+};
+
+void install_http_guard(httplib::Server& server, int64_t max_body_bytes, ErrorShape shape);
 
 }  // namespace coldlab::api

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/http_body.h"
+#include "api/http_guard.h"
 #include "api/task_queue.h"
 #include "core/lambda_errors.h"
 
@@ -23,6 +24,9 @@ class HttpRuntimeServer : public core::RuntimeServer {
     server_.set_keep_alive_timeout(3600);
     server_.set_read_timeout(3600);
     server_.set_payload_max_length(std::numeric_limits<size_t>::max());
+    // Answers over Lambda's 6 MB are read and refused by the routes (Function.ResponseSizeTooLarge);
+    // only lengths no function would send are refused before their bytes.
+    install_http_guard(server_, int64_t{1} << 30, ErrorShape::kRuntime);
 
     server_.Get("/2018-06-01/runtime/invocation/next", [this](const httplib::Request&, httplib::Response& res) {
       auto event = endpoint_.next();
