@@ -2,7 +2,8 @@
 // split goes through kdd-native, kdd-python, kdd-python-numpy, kdd-java and kdd-python-torch,
 // and each must agree with the trainer's own predictions to 1e-9 and on every label, and give
 // its confusion matrix exactly. kdd-java-weka runs a model Weka fitted itself, so it is held
-// to 99 % of the trainer's labels instead (docs/kdd.md).
+// to the trainer's labels only: 99 % of them, and differences within 5 % of the trainer's
+// anomaly labels (docs/kdd.md).
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
@@ -132,6 +133,9 @@ TEST_CASE("every KDD runtime agrees with the trainer on the whole test split") {
                                << trainer.tn << " fn " << trainer.fn << ")");
   if (own_coefficients) {
     CHECK(other_labels * 100 <= rows.size());
+    // 99 % alone would pass a model that flags nothing (the trainer flags 0.33 % of rows), so
+    // the differences must also be few beside the trainer's anomaly labels.
+    CHECK(other_labels * 20 <= static_cast<size_t>(trainer.tp + trainer.fp));
   } else {
     CHECK(disagreements == 0);
     CHECK(worst <= tolerance);
