@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -18,6 +19,7 @@
 
 using coldlab::testing::binary_dir;
 using coldlab::testing::ColdlabServer;
+using coldlab::testing::Scratch;
 using coldlab::testing::wait_rows;
 using nlohmann::json;
 
@@ -171,3 +173,42 @@ TEST_CASE("every KDD runtime agrees with the trainer on the whole test split") {
                           (rows.size() + batch - 1) / batch + 3);
   CHECK(logged.back()["cold"] == "0");
 }
+
+TEST_CASE("kdd-java-weka without a usable Weka model fails Init with Runtime.ModelLoadError naming the file") {
+  namespace fs = std::filesystem;
+  Scratch scratch;
+  const fs::path built = binary_dir() / "functions" / "kdd-java-weka";
+  const fs::path code = scratch.dir / "code";
+  fs::create_directories(code / "lib");
+  for (const char* file : {"kdd-java-weka.jar", "model.zip", "lib/weka.jar"}) fs::copy_file(built / file, code / file);
+  const bool present = GENERATE(false, true);
+  CAPTURE(present);
+  // Present but not a serialised Weka model: the trainer's artifact under its name.
+  if (present) fs::copy_file(built / "model.zip", code / "kdd-weka.model");
+  const fs::path template_path = scratch.dir / "template.yaml";
+  std::ofstream(template_path) << "Transform: AWS::Serverless-2016-10-31\n"
+                                  "Resources:\n"
+                                  "  KddJavaWeka:\n"
+                                  "    Type: AWS::Serverless::Function\n"
+                                  "    Properties:\n"
+                                  "      FunctionName: kdd-java-weka\n"
+                                  "      Runtime: java17\n"
+                                  "      Handler: coldlab.kdd.WekaHandler::handleRequest\n"
+                                  "      CodeUri: \""
+                               << code.string() << "\"\n      MemorySize: 512\n      Timeout: 30\n";
+
+  ColdlabServer server({"--template", template_path.string()});
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_read_timeout(30);
+  auto r = c.Post("/2015-03-31/functions/kdd-java-weka/invocations", R"({"features": [0, 215, 45076]})",
+                  "application/json");
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->get_header_value("X-Amz-Function-Error") == "Unhandled");
+  const json error = json::parse(r->body);
+  CHECK(error["errorType"] == "Runtime.ModelLoadError");
+  const std::string expected = "model artifact " + (code / "kdd-weka.model").string() + ": " +
+                               (present ? "cannot deserialise: " : "no such file");
+  CHECK(error["errorMessage"].get<std::string>().rfind(expected, 0) == 0);
+}
+
