@@ -14,6 +14,14 @@ final class WekaModel {
   /** The serialised model's name in the code folder. */
   static final String FILE = "kdd-weka.model";
 
+  /** The attributes Logistic is trained on (standardised features), class last. */
+  static final String ARFF_HEADER = "@relation kdd-standardised\n"
+      + "@attribute duration numeric\n"
+      + "@attribute src_bytes numeric\n"
+      + "@attribute dst_bytes numeric\n"
+      + "@attribute label {0,1}\n"
+      + "@data\n";
+
   private final Classifier classifier;
   private final Instances header;
 
@@ -54,12 +62,4 @@ final class WekaModel {
       throw new IllegalStateException("Weka could not classify " + instance + ": " + e, e);
     }
   }
-
-  /** The header: the attributes Logistic was trained on, class last. Shared with WekaTrain. */
-  static final String ARFF_HEADER = "@relation kdd-standardised\n"
-      + "@attribute duration numeric\n"
-      + "@attribute src_bytes numeric\n"
-      + "@attribute dst_bytes numeric\n"
-      + "@attribute label {0,1}\n"
-      + "@data\n";
 }

@@ -36,8 +36,8 @@ public final class WekaTrain {
     List<double[]> train = read(args[0], "duration,src_bytes,dst_bytes,label");
     List<double[]> test = read(args[1], "duration,src_bytes,dst_bytes,label,probability,prediction");
 
-    Instances data = new Instances(new StringReader(WekaModel.ARFF_HEADER));
-    data.setClassIndex(3);
+    Instances header = new Instances(new StringReader(WekaModel.ARFF_HEADER));
+    header.setClassIndex(3);
     // Balanced class weights n / (2 n_class), as the trainer's: the threshold in model.zip was
     // chosen for probabilities shifted that way, so Weka's must be shifted the same way.
     long anomalies = 0;
@@ -45,9 +45,10 @@ public final class WekaTrain {
     double n = train.size();
     double anomalyWeight = n / (2.0 * anomalies);
     double normalWeight = n / (2.0 * (n - anomalies));
-    data = new Instances(data, train.size());
+    Instances data = new Instances(header, train.size());
     for (double[] r : train) {
       double[] z = trainer.standardised(r);
+      // A nominal value is stored as its index: label 0 or 1 is the index of "0" or "1".
       data.add(new Instance(r[3] == 1 ? anomalyWeight : normalWeight, new double[] {z[0], z[1], z[2], r[3]}));
     }
     // The trainer minimises mean weighted loss + l2/2 |w|^2; Weka minimises summed weighted
@@ -64,7 +65,6 @@ public final class WekaTrain {
         (System.nanoTime() - start) / 1e9);
     System.out.print(logistic);
 
-    Instances header = new Instances(data, 0);
     WekaModel model = new WekaModel(logistic, header);
     long tp = 0, fp = 0, tn = 0, fn = 0, agree = 0;
     double worst = 0;
