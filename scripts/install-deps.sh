@@ -15,6 +15,7 @@ PACKAGES=(
   python3-torch  # kdd-python-torch: the study's function with a real ML framework (large: see README)
   libzip-dev
   default-jdk-headless
+  weka  # kdd-java-weka: Weka 3.6 (its weka.jar), the Java variant that loads an ML library at Init
   awscli python3-boto3
   procps
   parallel  # GNU parallel: runs `coldlab simulate --sweep --plan` points (tested)

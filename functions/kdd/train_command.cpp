@@ -118,11 +118,13 @@ int train_or_throw(const TrainCommandOptions& o) {
   const std::filesystem::path dir = o.out_dir;
   std::filesystem::create_directories(dir);
   const auto model_zip = dir / "model.zip", split = dir / "test-split.csv",
-             report = dir / "training-report.json";
+             train_split = dir / "train-split.csv", report = dir / "training-report.json";
   write_model_zip(model_zip.string(), result.model);
   write_test_split(split.string(), result);
+  write_train_split(train_split.string(), result);
   write_text(report, training_report(result).dump(2) + "\n");
-  std::printf("\nWrote %s\n      %s\n      %s\n", model_zip.c_str(), split.c_str(), report.c_str());
+  std::printf("\nWrote %s\n      %s\n      %s\n      %s\n", model_zip.c_str(), split.c_str(),
+              train_split.c_str(), report.c_str());
   return 0;
 }
 
@@ -146,7 +148,8 @@ void add_train_options(CLI::App& cmd, TrainCommandOptions& o) {
   cmd.add_option("--test-fraction", o.test_fraction, "Share of each class held out for the test split")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  cmd.add_option("--out-dir", o.out_dir, "Where model.zip, test-split.csv and training-report.json go")
+  cmd.add_option("--out-dir", o.out_dir,
+                 "Where model.zip, test-split.csv, train-split.csv and training-report.json go")
       ->capture_default_str();
   cmd.add_option("--write-data", o.write_data, "Also write the data set (raw values) to this CSV");
   cmd.callback(

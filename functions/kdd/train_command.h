@@ -2,8 +2,8 @@
 // against it. The build runs it (target kdd_model) to make functions/kdd/ in the build
 // folder; a user runs it by hand to train on the real data:
 //   coldlab train --data http.csv --input-scale log --out-dir DIR
-// It writes DIR/model.zip, DIR/test-split.csv and DIR/training-report.json (trainer.h
-// says what is in them) and prints what it did, saying plainly when the data is synthetic.
+// It writes DIR/model.zip, DIR/test-split.csv, DIR/train-split.csv and
+// DIR/training-report.json (trainer.h says what is in them) and prints what it did, saying plainly when the data is synthetic.
 #pragma once
 
 #include <CLI/CLI.hpp>

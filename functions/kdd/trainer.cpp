@@ -334,6 +334,8 @@ TrainingResult train(const Dataset& data, const TrainOptions& options) {
     result.train.add(train_rows[i]->label, model.label(train_probability[i]));
   }
 
+  result.train_rows.reserve(train_rows.size());
+  for (const Record* r : train_rows) result.train_rows.push_back({features_of(*r), r->label});
   for (const Record* r : test_rows) {
     TestRow row;
     row.raw = features_of(*r);
@@ -386,6 +388,17 @@ void write_test_split(const std::string& path, const TrainingResult& result) {
   for (const TestRow& r : result.test_rows) {
     std::fprintf(f, "%.17g,%.17g,%.17g,%d,%.17g,%d\n", r.raw[0], r.raw[1], r.raw[2], r.label, r.probability,
                  r.prediction);
+  }
+  const bool failed = std::ferror(f) != 0;
+  if (std::fclose(f) != 0 || failed) throw std::runtime_error("error writing " + path);
+}
+
+void write_train_split(const std::string& path, const TrainingResult& result) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+  std::fputs("duration,src_bytes,dst_bytes,label\n", f);
+  for (const TrainRow& r : result.train_rows) {
+    std::fprintf(f, "%.17g,%.17g,%.17g,%d\n", r.raw[0], r.raw[1], r.raw[2], r.label);
   }
   const bool failed = std::ferror(f) != 0;
   if (std::fclose(f) != 0 || failed) throw std::runtime_error("error writing " + path);

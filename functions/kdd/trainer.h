@@ -55,6 +55,13 @@ struct TrainOptions {
   bool synthetic = false;
 };
 
+// A training-split row, for a learner other than this trainer (kdd-java-weka's Weka model is
+// fitted on exactly these).
+struct TrainRow {
+  Features raw{};
+  int label = 0;
+};
+
 struct TestRow {
   Features raw{};
   int label = 0;
@@ -73,7 +80,8 @@ struct TrainingResult {
   bool converged = false;
   std::vector<std::string> notes;  // anything odd the user should know (e.g. a constant feature)
   Confusion train, test;
-  std::vector<TestRow> test_rows;  // in data order
+  std::vector<TrainRow> train_rows;  // in data order
+  std::vector<TestRow> test_rows;    // in data order
 };
 
 // Throws std::invalid_argument if the options or data cannot give a model (test_fraction
@@ -82,6 +90,9 @@ TrainingResult train(const Dataset& data, const TrainOptions& options);
 
 // test-split.csv: duration,src_bytes,dst_bytes,label,probability,prediction, all %.17g.
 void write_test_split(const std::string& path, const TrainingResult& result);
+
+// train-split.csv: duration,src_bytes,dst_bytes,label, the raw values %.17g.
+void write_train_split(const std::string& path, const TrainingResult& result);
 
 // training-report.json: {"confusion_matrix": {"tp", "fp", "tn", "fn"}, "precision",
 // "recall", "f1", "accuracy", "threshold", "test_size", "test_anomalies", "training": facts}.

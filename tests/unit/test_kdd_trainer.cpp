@@ -137,6 +137,38 @@ TEST_CASE("kdd trainer: the reported confusion matrix agrees with test-split.csv
   check_report(training_report(r), from_file);
 }
 
+TEST_CASE("kdd trainer: train-split.csv holds the training split, disjoint from the test split", "[kdd]") {
+  TempDir dir;
+  const Dataset data = generate_synthetic(7, 30000, 300);
+  const TrainingResult r = train(data, options(7));
+  const std::string path = dir.path("train-split.csv");
+  coldlab::kdd::write_train_split(path, r);
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  REQUIRE(line == "duration,src_bytes,dst_bytes,label");
+  std::vector<SplitRow> rows;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string f[4];
+    for (auto& field : f) std::getline(fields, field, ',');
+    SplitRow row;
+    for (int i = 0; i < 3; ++i) row.raw[i] = std::strtod(f[i].c_str(), nullptr);
+    row.label = std::stoi(f[3]);
+    rows.push_back(row);
+  }
+  REQUIRE(rows.size() == r.train_size);
+  size_t anomalies = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    anomalies += rows[i].label == 1;
+    CHECK(rows[i].raw == r.train_rows[i].raw);  // %.17g reads back as the same double
+    CHECK(rows[i].label == r.train_rows[i].label);
+  }
+  CHECK(anomalies == r.train_anomalies);
+  // With the test split, every record once (synthetic data has no missing values).
+  CHECK(r.train_size + r.test_size == data.records.size());
+}
+
 TEST_CASE("kdd trainer: the same seed gives the same model", "[kdd]") {
   const Dataset data = generate_synthetic(5, 20000, 200);
   const TrainingResult a = train(data, options(5));

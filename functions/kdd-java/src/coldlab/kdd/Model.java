@@ -104,6 +104,17 @@ final class Model {
     return s >= 0 ? 1 / (1 + Math.exp(-s)) : Math.exp(s) / (1 + Math.exp(s));
   }
 
+  /**
+   * The contract's features z for another learner (kdd-java-weka's Weka model), computed as
+   * probability() computes them. probability() keeps its own inline copy so that kdd-java's
+   * hot path allocates nothing.
+   */
+  double[] standardised(double[] x) {
+    double[] z = new double[3];
+    for (int i = 0; i < 3; i++) z[i] = (Math.log(x[i] + 0.1) - mean[i]) / std[i];
+    return z;
+  }
+
   int label(double probability) {
     return probability >= threshold ? 1 : 0;
   }
