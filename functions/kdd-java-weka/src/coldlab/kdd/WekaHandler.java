@@ -2,9 +2,6 @@ package coldlab.kdd;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,20 +23,6 @@ public final class WekaHandler implements RequestHandler<Object, Map<String, Obj
   // InvalidEvent (as in kdd-java).
   @Override
   public Map<String, Object> handleRequest(Object input, Context context) {
-    Event event = Event.of(input);
-    if (!event.batch) return predict(event.rows[0]);
-    List<Object> predictions = new ArrayList<>(event.rows.length);
-    for (double[] row : event.rows) predictions.add(predict(row));
-    Map<String, Object> batch = new LinkedHashMap<>();
-    batch.put("predictions", predictions);
-    return batch;
-  }
-
-  private Map<String, Object> predict(double[] row) {
-    double p = weka.probability(standardisation.standardised(row));
-    Map<String, Object> prediction = new LinkedHashMap<>();
-    prediction.put("probability", p);
-    prediction.put("label", standardisation.label(p));
-    return prediction;
+    return Event.of(input).answer(row -> weka.probability(standardisation.standardised(row)), standardisation);
   }
 }

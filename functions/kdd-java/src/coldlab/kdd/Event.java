@@ -1,7 +1,10 @@
 package coldlab.kdd;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * An event checked and reduced to rows of raw features. The messages are part of the
@@ -52,6 +55,26 @@ final class Event {
       if (!usable(rows[k])) throw new InvalidEvent("instance " + k + ": " + BAD_VALUES);
     }
     return new Event(true, rows);
+  }
+
+  /**
+   * The contract's answer: {"probability", "label"} for one row, {"predictions": [...]} for a
+   * batch. `probability` gives P(anomaly) for a row of raw features; `model` says the label.
+   */
+  Map<String, Object> answer(ToDoubleFunction<double[]> probability, Model model) {
+    if (!batch) return prediction(probability.applyAsDouble(rows[0]), model);
+    List<Object> predictions = new ArrayList<>(rows.length);
+    for (double[] row : rows) predictions.add(prediction(probability.applyAsDouble(row), model));
+    Map<String, Object> answer = new LinkedHashMap<>();
+    answer.put("predictions", predictions);
+    return answer;
+  }
+
+  private static Map<String, Object> prediction(double p, Model model) {
+    Map<String, Object> prediction = new LinkedHashMap<>();
+    prediction.put("probability", p);
+    prediction.put("label", model.label(p));
+    return prediction;
   }
 
   // Three JSON numbers, or null. The runtime gives numbers as Integer, Long, BigInteger or

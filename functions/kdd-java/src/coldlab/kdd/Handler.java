@@ -2,9 +2,6 @@ package coldlab.kdd;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,20 +21,6 @@ public final class Handler implements RequestHandler<Object, Map<String, Object>
   // contract's InvalidEvent, not the runtime's JSON parsing error.
   @Override
   public Map<String, Object> handleRequest(Object input, Context context) {
-    Event event = Event.of(input);
-    if (!event.batch) return predict(event.rows[0]);
-    List<Object> predictions = new ArrayList<>(event.rows.length);
-    for (double[] row : event.rows) predictions.add(predict(row));
-    Map<String, Object> batch = new LinkedHashMap<>();
-    batch.put("predictions", predictions);
-    return batch;
-  }
-
-  private Map<String, Object> predict(double[] row) {
-    double p = model.probability(row);
-    Map<String, Object> prediction = new LinkedHashMap<>();
-    prediction.put("probability", p);
-    prediction.put("label", model.label(p));
-    return prediction;
+    return Event.of(input).answer(model::probability, model);
   }
 }
