@@ -5,8 +5,6 @@
 // It prints the figures with the command line and the machine, so they can be quoted.
 // A benchmark, not a test: it asserts nothing.
 #include <httplib.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,73 +13,17 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "api/base64.h"
+#include "bench/bench_support.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
-};
-
-Server start_server(const std::string& coldlab, const std::vector<std::string>& extra, const std::string& db) {
-  std::vector<std::string> argv = {coldlab, "serve", "--port", "0", "--db", db};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  int out[2];
-  if (pipe(out) != 0) throw std::runtime_error("pipe");
-  Server s;
-  s.pid = fork();
-  if (s.pid == 0) {
-    dup2(out[1], 1);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    dup2(devnull, 2);  // function logs would cost terminal time, not emulator time
-    std::vector<char*> c;
-    for (auto& a : argv) c.push_back(a.data());
-    c.push_back(nullptr);
-    execv(c[0], c.data());
-    _exit(127);
-  }
-  close(out[1]);
-  std::string line;
-  char ch;
-  while (read(out[0], &ch, 1) == 1 && ch != '\n') line += ch;
-  close(out[0]);
-  auto colon = line.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("coldlab did not start");
-  s.port = std::stoi(line.substr(colon + 1));
-  return s;
-}
-
-void stop_server(Server& s) {
-  kill(s.pid, SIGTERM);
-  int status;
-  waitpid(s.pid, &status, 0);
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
-std::string file_field(const char* path, const char* key) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key, 0) != 0) continue;
-    auto value = line.substr(line.find(':') + 1);
-    return value.substr(std::min(value.find_first_not_of(" \t"), value.size()));
-  }
-  return "?";
-}
+using coldlab::bench::percentile;
 
 // Runs `per_client` sequential invokes on each of `clients` keep-alive connections.
 void warm(int port, const std::string& function, int clients, int per_client, const std::string& payload) {
@@ -162,34 +104,27 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  std::string cmd;
-  for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
-  std::printf("coldlab-bench %s\ncommand: %s\nisolation: %s, freeze: %s, cpu period: %s\n"
-              "machine: %s, %u cpus (%s), %s MemTotal\n",
-              COLDLAB_VERSION,
-              cmd.c_str(), isolation.c_str(), freeze.c_str(), cpu_period.c_str(),
-              host, std::thread::hardware_concurrency(), file_field("/proc/cpuinfo", "model name").c_str(),
-              file_field("/proc/meminfo", "MemTotal").c_str());
+  std::printf("coldlab-bench %s\ncommand: %s\nisolation: %s, freeze: %s, cpu period: %s\nmachine: %s\n",
+              COLDLAB_VERSION, coldlab::bench::command_line(argc, argv).c_str(), isolation.c_str(), freeze.c_str(),
+              cpu_period.c_str(), coldlab::bench::describe_machine().c_str());
 
   auto dir = std::filesystem::temp_directory_path() / ("coldlab-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::vector<std::string> serve_args = {"--isolation", isolation, "--freeze", freeze, "--cpu-period", cpu_period};
   {
-    Server s = start_server(coldlab, serve_args, (dir / "warm.db").string());
+    auto s = coldlab::bench::start_serve(coldlab, (dir / "warm.db").string(), serve_args);
     for (auto& f : functions) {
       warm(s.port, f, 1, requests, R"({"hello": "world"})");
       warm(s.port, f, clients, requests / clients, R"({"hello": "world"})");
     }
-    stop_server(s);
+    coldlab::bench::stop_serve(s);
   }
   {
     std::vector<std::string> args = serve_args;
     args.insert(args.begin(), {"--idle-timeout", "0"});
-    Server s = start_server(coldlab, args, (dir / "cold.db").string());
+    auto s = coldlab::bench::start_serve(coldlab, (dir / "cold.db").string(), args);
     for (auto& f : functions) cold(s.port, f, cold_starts);
-    stop_server(s);
+    coldlab::bench::stop_serve(s);
   }
   std::filesystem::remove_all(dir);
   return 0;
