@@ -60,6 +60,7 @@ nlohmann::json options_json(const EmulatorOptions& o, const std::string& templat
           {"cpu_period", o.cpu_period},
           {"clock", o.clock},
           {"freeze", freeze},
+          {"spare_sandboxes", o.spare_sandboxes},
           {"memory_mb", o.memory_mb}};
 }
 
@@ -121,6 +122,7 @@ class LiveEmulator final : public Emulator {
   std::unique_ptr<core::ProcessSupervisor> supervisor_;
   std::unique_ptr<core::FunctionLogSink> sink_;
   std::unique_ptr<core::FunctionRegistry> registry_;
+  std::unique_ptr<core::SandboxPool> sandboxes_;
   core::EnvironmentServices services_;
   std::unique_ptr<core::Dispatcher> dispatcher_;
   std::unique_ptr<api::AsyncInvoker> async_;
@@ -283,6 +285,20 @@ LiveEmulator::LiveEmulator(const EmulatorOptions& o, const std::string& command_
   services_.cpu_period_us = cpu_period_us;
   services_.host_cpus = std::max(1u, std::thread::hardware_concurrency());
   services_.freeze = freeze;
+  // Without its stub (a partial install) processes are spawned directly, as before pools.
+  if (const auto stub = exe_dir / "coldlab-exec-stub"; access(stub.c_str(), X_OK) == 0) {
+    core::SandboxPool::Options pool;
+    pool.spares = static_cast<size_t>(std::max(0, o.spare_sandboxes));
+    pool.stub = std::filesystem::weakly_canonical(stub);
+    pool.supervisor = supervisor_.get();
+    pool.cgroups = cgroups_.get();
+    pool.server_factory = services_.server_factory;
+    sandboxes_ = std::make_unique<core::SandboxPool>(pool);
+    services_.sandboxes = sandboxes_.get();
+  } else {
+    std::fprintf(stderr, "coldlab: warning: %s is missing: cold starts fork the emulator (rebuild coldlab)\n",
+                 stub.c_str());
+  }
 
   dispatcher_ = std::make_unique<core::Dispatcher>(core::Dispatcher::Options{o.memory_budget_mb, o.max_concurrency},
                                                    *registry_, services_, std::move(chosen.keep_alive),
@@ -391,6 +407,7 @@ bool LiveEmulator::stop(const log::RunEnd& requested) {
   }
   dispatcher_->shutdown(std::chrono::milliseconds(static_cast<int64_t>(options_.shutdown_grace_s * 1000)));
   async_->shutdown();
+  if (sandboxes_) sandboxes_->drain();
   log::RunEnd end = requested;
   if (end.ended_at_us == 0) end.ended_at_us = clock_->now_us();
   if (end.wall_ms < 0)

@@ -49,6 +49,7 @@ struct EmulatorOptions {
   std::string cpu_period = "20ms";     // the CFS period CPU shares are enforced over
   std::string clock = "real";          // or "virtual"
   std::string freeze = "auto";         // "on", "off", or "auto" (on where the freezer exists)
+  int spare_sandboxes = 2;             // core::SandboxPool: kept ready for cold starts
   bool quiet = false;                  // no banner on stderr (in-process use)
 
   // In-process use (`coldlab run`): the MemorySize each named function runs with, and

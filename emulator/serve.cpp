@@ -80,6 +80,11 @@ void add_emulator_options(CLI::App& cmd, EmulatorOptions& o) {
                  "CFS period over which the memory's CPU share is enforced (Lambda was observed to throttle "
                  "in 20 ms steps); 1ms to 1s")
       ->capture_default_str()->check(spec_check(core::parse_cpu_period_us));
+  cmd.add_option("--spare-sandboxes", o.spare_sandboxes,
+                 "Sandboxes (a waiting process, in its own cgroup under isolation) kept ready, so that a cold "
+                 "start only execs the runtime, as on Lambda; 0 makes each when needed (Init Duration is the "
+                 "same either way: it starts at the exec)")
+      ->capture_default_str()->check(CLI::Range(0, 64));
   cmd.add_option("--clock", o.clock, "real, or virtual: skip idle gaps (see docs/experiments.md)")
       ->capture_default_str()->check(CLI::IsMember({"real", "virtual"}));
   cmd.add_option("--freeze", o.freeze, "Freeze idle environments with the cgroup freezer, as Lambda does: on, off, "

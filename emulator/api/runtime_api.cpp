@@ -18,7 +18,13 @@ class HttpRuntimeServer : public core::RuntimeServer {
  public:
   HttpRuntimeServer(core::RuntimeEndpoint& endpoint, const std::string& host) : endpoint_(endpoint) {
     // One long poll plus one answer at a time; a few spare workers for keep-alive sockets.
-    server_.new_task_queue = [] { return new ElasticTaskQueue(16, 2); };
+    // One worker is started with the server (a no-op task, then it idles), so the runtime's
+    // first connection does not wait for a thread to be created.
+    server_.new_task_queue = [] {
+      auto* queue = new ElasticTaskQueue(16, 2);
+      queue->enqueue([] {});
+      return queue;
+    };
     server_.set_tcp_nodelay(true);
     server_.set_keep_alive_max_count(1000000);
     server_.set_keep_alive_timeout(3600);

@@ -201,14 +201,30 @@ void Environment::start(std::shared_ptr<PendingInvocation> first, bool provision
   }
   std::string runtime_api;
   try {
-    Binding binding = bind(1);
+    Sandbox sandbox;
+    if (services_.sandboxes) sandbox = services_.sandboxes->take();
+    Binding binding;
+    if (sandbox.server) {
+      // The sandbox's server already listens: from now on it serves this environment.
+      binding.endpoint = std::make_unique<GenerationEndpoint>(*this, 1);
+      sandbox.endpoint->claim(binding.endpoint.get());
+      binding.forwarder = std::move(sandbox.endpoint);
+      binding.server = std::move(sandbox.server);
+    } else {
+      binding = bind(1);
+    }
     runtime_api = binding.server->address();
     {
       std::lock_guard<std::mutex> lock(mu_);
       bindings_.push_back(std::move(binding));
     }
-    if (services_.cgroups) {
+    if (services_.cgroups)
       limits_ = isolation::lambda_limits(function_.config.memory_mb, services_.host_cpus, services_.cpu_period_us);
+    if (sandbox.process) {
+      if (sandbox.group) sandbox.group->claim(id_, limits_);
+      group_ = std::move(sandbox.group);
+      standby_ = std::move(sandbox.process);
+    } else if (services_.cgroups) {
       group_ = services_.cgroups->create(id_, limits_);
     }
   } catch (const std::exception& e) {
@@ -240,6 +256,18 @@ int64_t Environment::init_cpu_quota() const {
 }
 
 void Environment::spawn_process(uint64_t generation, const std::string& runtime_api) {
+  // The process to exec into, made now unless the sandbox brought one. Making it is not
+  // part of Init: on Lambda the sandbox exists before the runtime starts in it.
+  std::unique_ptr<StandbyProcess> standby;
+  std::string no_sandbox;
+  if (services_.sandboxes) {
+    standby = generation == 1 ? std::move(standby_) : nullptr;
+    try {
+      if (!standby || !standby->alive()) standby = services_.sandboxes->standby_in(group_.get());
+    } catch (const std::exception& e) {
+      no_sandbox = e.what();
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (generation != generation_) return;
@@ -252,17 +280,29 @@ void Environment::spawn_process(uint64_t generation, const std::string& runtime_
   if (const int64_t quota = init_cpu_quota(); quota != limits_.cpu_quota_us) group_->set_cpu_quota(quota);
   std::weak_ptr<Environment> weak = weak_from_this();
   std::shared_ptr<Process> process;
+  const char* error_type = "Runtime.InvalidEntrypoint";  // Lambda's word for a bootstrap that cannot be executed
   try {
-    process = services_.supervisor->spawn(
-        spawn_spec(runtime_api),
-        [weak](std::string_view line, bool) {
-          if (auto self = weak.lock()) self->on_output(line);
-        },
-        [weak, generation](ExitStatus status) {
-          if (auto self = weak.lock()) self->on_exit(generation, status);
-        });
+    auto on_line = [weak](std::string_view line, bool) {
+      if (auto self = weak.lock()) self->on_output(line);
+    };
+    auto on_exit = [weak, generation](ExitStatus status) {
+      if (auto self = weak.lock()) self->on_exit(generation, status);
+    };
+    if (!services_.sandboxes) {
+      process = services_.supervisor->spawn(spawn_spec(runtime_api), on_line, on_exit);
+    } else if (!no_sandbox.empty()) {
+      error_type = "Sandbox.Failure";
+      throw std::runtime_error("cannot prepare the sandbox: " + no_sandbox);
+    } else {
+      try {
+        process = standby->become(spawn_spec(runtime_api), on_line, on_exit);
+      } catch (const StandbyGone&) {
+        // Killed while it waited: another, at once (this one costs the fork and the join).
+        standby = services_.sandboxes->standby_in(group_.get());
+        process = standby->become(spawn_spec(runtime_api), on_line, on_exit);
+      }
+    }
   } catch (const std::exception& e) {
-    // Lambda's word for a bootstrap that cannot be executed.
     std::unique_lock<std::mutex> lock(mu_);
     phase_ = Phase::kDead;
     end_reason_ = "init_error";
@@ -271,7 +311,7 @@ void Environment::spawn_process(uint64_t generation, const std::string& runtime_
     InvocationResult r;
     r.status = InvocationResult::Status::kError;
     r.function_error = true;
-    r.error_type = "Runtime.InvalidEntrypoint";
+    r.error_type = error_type;
     r.payload = function_error(r.error_type, e.what());
     if (current_) {
       finish_current(lock, std::move(r));

@@ -38,6 +38,7 @@
 #include "core/platform_log.h"
 #include "core/process.h"
 #include "core/runtime_endpoint.h"
+#include "core/sandbox_pool.h"
 #include "core/timer_queue.h"
 #include "isolation/cgroups.h"
 #include "log/invocation_log.h"
@@ -101,6 +102,10 @@ struct EnvironmentServices {
   std::filesystem::path java;              // the JVM for java* runtimes
   std::filesystem::path java_runtime_jar;  // coldlab's Java runtime client
   isolation::Cgroups* cgroups = nullptr;   // null: no resource limits
+  // Where processes come from: a sandbox (its spare group claimed, its standby process
+  // exec'd). Null: each process is spawned and joins its group itself, and its Init
+  // Duration then includes the fork and the cgroup migration.
+  SandboxPool* sandboxes = nullptr;
   // CPU for on-demand Init, in vCPUs: 0 the memory's share (throttled), < 0 no limit,
   // else that many (never less than the memory's share, nor more than the host has).
   double init_cpus = 0;
@@ -171,8 +176,10 @@ class Environment : public std::enable_shared_from_this<Environment> {
   // event meant for the retry. A server per process generation makes every such request
   // identifiable, and refused.
   class GenerationEndpoint;
+  // Members are destroyed in reverse: the server stops before the endpoints it calls go.
   struct Binding {
     std::unique_ptr<GenerationEndpoint> endpoint;
+    std::unique_ptr<ForwardingEndpoint> forwarder;  // a sandbox's, forwarding to `endpoint`
     std::unique_ptr<RuntimeServer> server;
   };
   Binding bind(uint64_t generation);  // may throw
@@ -207,6 +214,7 @@ class Environment : public std::enable_shared_from_this<Environment> {
   EnvironmentServices& services_;
   EnvironmentListener& listener_;
   std::unique_ptr<isolation::Group> group_;  // the environment's cgroup, if isolated
+  std::unique_ptr<StandbyProcess> standby_;  // the first process, from the sandbox, until exec'd
   isolation::Limits limits_;
   std::string log_stream_name_;
 

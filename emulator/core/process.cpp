@@ -300,8 +300,9 @@ std::shared_ptr<Process> ProcessSupervisor::Impl::spawn_on_io_thread(const Spawn
   const pid_t parent = ::getpid();
   const int out_w = out[1], err_w = err[1];
   const std::vector<int> join_fds = spec.join_cgroup_fds;
+  const std::vector<int> inherit_fds = spec.inherit_fds;
   // Runs in the child between fork and exec: async-signal-safe calls only.
-  auto child_setup = [parent, out_w, err_w, join_fds](auto&) {
+  auto child_setup = [parent, out_w, err_w, join_fds, inherit_fds](auto&) {
     for (int fd : join_fds)
       if (::write(fd, "0", 1) != 1) ::_exit(125);  // "0": the writing process itself
     ::setpgid(0, 0);
@@ -316,6 +317,7 @@ std::shared_ptr<Process> ProcessSupervisor::Impl::spawn_on_io_thread(const Spawn
     // Nothing else of the emulator's (sockets of other environments, the database)
     // may leak into a function: mark every other descriptor close-on-exec.
     ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+    for (int fd : inherit_fds) ::fcntl(fd, F_SETFD, 0);
   };
 
   // The handler owns the process until it is reaped, so a caller may drop its handle right

@@ -33,6 +33,9 @@ struct SpawnSpec {
   // cgroup.procs descriptors the child writes "0" to before exec, so it never runs
   // outside its limits; if a write fails the child exits with status 125 instead.
   std::vector<int> join_cgroup_fds;
+  // Descriptors the child keeps across exec, at the same numbers; every other one but
+  // stdin, stdout and stderr is closed. (A standby process's control channels.)
+  std::vector<int> inherit_fds;
 };
 
 // How a process ended, in the words Lambda uses in Runtime.ExitError messages.

@@ -81,7 +81,10 @@ std::vector<pid_t> read_pids(const fs::path& procs) {
   std::istringstream in(read_file(procs));
   std::vector<pid_t> pids;
   pid_t p;
-  while (in >> p) pids.push_back(p);
+  // The kernel lists real pids only; anything else (a fake tree, a "0" a standby wrote to
+  // a plain file) must not become kill(0) or kill(-1): the emulator's group, or everyone.
+  while (in >> p)
+    if (p > 0) pids.push_back(p);
   return pids;
 }
 
@@ -233,6 +236,13 @@ void remove_group_dir(const fs::path& dir) {
 // all the way from the root, which fails in delegated subtrees; and the v2 path must be
 // testable against a fake cgroupfs tree, which libcgroup (reading /proc/mounts) cannot use.
 
+void apply_v2_limits(const fs::path& dir, const Limits& limits) {
+  write_file(dir / "memory.max", std::to_string(limits.memory_bytes));
+  if (fs::exists(dir / "memory.swap.max")) write_file(dir / "memory.swap.max", "0");
+  write_file(dir / "cpu.max", (limits.cpu_quota_us < 0 ? std::string("max") : std::to_string(limits.cpu_quota_us)) +
+                                  " " + std::to_string(limits.cpu_period_us));
+}
+
 class GroupV2 : public Group {
  public:
   GroupV2(fs::path dir, int64_t period_us)
@@ -255,6 +265,13 @@ class GroupV2 : public Group {
   void set_cpu_quota(int64_t quota_us) override {
     write_file(dir_ / "cpu.max",
                (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) + " " + std::to_string(period_us_));
+  }
+  void claim(int64_t id, const Limits& limits) override {
+    const fs::path to = dir_.parent_path() / ("env-" + std::to_string(id));
+    fs::rename(dir_, to);
+    dir_ = to;
+    period_us_ = limits.cpu_period_us;
+    apply_v2_limits(dir_, limits);
   }
   bool can_freeze() const override { return can_freeze_; }
   void freeze() override {
@@ -304,11 +321,13 @@ class CgroupsV2 : public Cgroups {
   std::unique_ptr<Group> create(int64_t id, const Limits& limits) override {
     fs::path dir = run_dir_ / ("env-" + std::to_string(id));
     fs::create_directories(dir);
-    write_file(dir / "memory.max", std::to_string(limits.memory_bytes));
-    if (fs::exists(dir / "memory.swap.max")) write_file(dir / "memory.swap.max", "0");
-    write_file(dir / "cpu.max", (limits.cpu_quota_us < 0 ? std::string("max") : std::to_string(limits.cpu_quota_us)) +
-                                    " " + std::to_string(limits.cpu_period_us));
+    apply_v2_limits(dir, limits);
     return std::make_unique<GroupV2>(dir, limits.cpu_period_us);
+  }
+  std::unique_ptr<Group> create_spare(int64_t seq) override {
+    fs::path dir = run_dir_ / ("spare-" + std::to_string(seq));
+    fs::create_directories(dir);
+    return std::make_unique<GroupV2>(dir, kDefaultCpuPeriodUs);
   }
 
   int remove_stale() override {
@@ -385,6 +404,27 @@ class GroupV1 : public Group {
     kill_v1_group(dirs_, freezer_);
   }
   void set_cpu_quota(int64_t quota_us) override { write_file(cpu_ / "cpu.cfs_quota_us", std::to_string(quota_us)); }
+  // A spare has no limits: the new ones only lower them, so limit_in_bytes goes before
+  // memsw (which may never be below it).
+  void claim(int64_t id, const Limits& limits) override {
+    const std::string leaf = "env-" + std::to_string(id);
+    const fs::path memory = memory_.parent_path() / leaf, cpu = cpu_.parent_path() / leaf;
+    const fs::path freezer = freezer_.empty() ? fs::path() : freezer_.parent_path() / leaf;
+    fs::rename(memory_, memory);
+    fs::rename(cpu_, cpu);
+    if (!freezer_.empty()) fs::rename(freezer_, freezer);
+    name_ = (fs::path(name_).parent_path() / leaf).string();
+    memory_ = memory;
+    cpu_ = cpu;
+    freezer_ = freezer;
+    dirs_ = hierarchy_dirs();
+    write_file(memory_ / "memory.limit_in_bytes", std::to_string(limits.memory_bytes));
+    if (file_exists(memory_ / "memory.memsw.limit_in_bytes"))
+      write_file(memory_ / "memory.memsw.limit_in_bytes", std::to_string(limits.memory_bytes));
+    write_file(memory_ / "memory.max_usage_in_bytes", "0");
+    write_file(cpu_ / "cpu.cfs_period_us", std::to_string(limits.cpu_period_us));
+    write_file(cpu_ / "cpu.cfs_quota_us", std::to_string(limits.cpu_quota_us));
+  }
   bool can_freeze() const override { return can_freeze_; }
   // FROZEN passes through FREEZING: the kernel marks the tasks and they stop as they
   // notice; reading freezer.state is what makes the kernel check them all again.
@@ -440,7 +480,14 @@ class CgroupsV1 : public Cgroups {
   std::string version() const override { return "v1"; }
 
   std::unique_ptr<Group> create(int64_t id, const Limits& limits) override {
-    const std::string name = (run_ / ("env-" + std::to_string(id))).string();
+    return make_group("env-" + std::to_string(id), &limits);
+  }
+  std::unique_ptr<Group> create_spare(int64_t seq) override { return make_group("spare-" + std::to_string(seq), nullptr); }
+
+ private:
+  // `limits` null: none (the kernel's defaults, unlimited).
+  std::unique_ptr<Group> make_group(const std::string& leaf, const Limits* limits) {
+    const std::string name = (run_ / leaf).string();
     const fs::path memory_dir = root_ / "memory" / name, cpu_dir = root_ / "cpu" / name;
     const fs::path freezer_dir = freezer_ ? root_ / "freezer" / name : fs::path();
     {
@@ -452,11 +499,11 @@ class CgroupsV1 : public Cgroups {
       auto* freezer = freezer_ ? cgroup_add_controller(cg, "freezer") : nullptr;
       int rc = (!mem || !cpu || (freezer_ && !freezer)) ? ECGFAIL : 0;
       // Order matters: memsw may not be set below limit_in_bytes.
-      if (!rc) rc = cgroup_add_value_int64(mem, "memory.limit_in_bytes", limits.memory_bytes);
-      if (!rc && fs::exists(root_ / "memory" / "memory.memsw.limit_in_bytes"))
-        rc = cgroup_add_value_int64(mem, "memory.memsw.limit_in_bytes", limits.memory_bytes);
-      if (!rc) rc = cgroup_add_value_int64(cpu, "cpu.cfs_period_us", limits.cpu_period_us);
-      if (!rc) rc = cgroup_add_value_int64(cpu, "cpu.cfs_quota_us", limits.cpu_quota_us);
+      if (!rc && limits) rc = cgroup_add_value_int64(mem, "memory.limit_in_bytes", limits->memory_bytes);
+      if (!rc && limits && fs::exists(root_ / "memory" / "memory.memsw.limit_in_bytes"))
+        rc = cgroup_add_value_int64(mem, "memory.memsw.limit_in_bytes", limits->memory_bytes);
+      if (!rc && limits) rc = cgroup_add_value_int64(cpu, "cpu.cfs_period_us", limits->cpu_period_us);
+      if (!rc && limits) rc = cgroup_add_value_int64(cpu, "cpu.cfs_quota_us", limits->cpu_quota_us);
       if (!rc) rc = cgroup_create_cgroup(cg, 0);
       cgroup_free(&cg);
       if (rc) {
@@ -469,6 +516,7 @@ class CgroupsV1 : public Cgroups {
     return std::make_unique<GroupV1>(name, memory_dir, cpu_dir, freezer_dir);
   }
 
+ public:
   // A run's groups may be in some hierarchies only (a create that failed half-way, a
   // freezer mounted since): every hierarchy is looked at.
   int remove_stale() override {

@@ -68,6 +68,12 @@ class Group {
   virtual void kill_all() = 0;
   // Changes the CPU quota per the group's period (-1: unlimited), e.g. for Init.
   virtual void set_cpu_quota(int64_t quota_us) = 0;
+  // A spare group (Cgroups::create_spare) becomes environment `id`'s: renamed to the name
+  // create(id, limits) would have given it, given `limits`, and its memory peak so far (a
+  // standby process's few hundred kB) forgotten where the kernel allows (v1; v2's
+  // memory.peak is not reset). Descriptors from join_fds() stay valid. Call once, before
+  // the group is shared. Throws std::runtime_error.
+  virtual void claim(int64_t id, const Limits& limits) = 0;
 
   // Whether freeze() and thaw() do anything: v1 when the freezer hierarchy is mounted and
   // the group was created in it, v2 when the group has cgroup.freeze (Linux >= 5.2).
@@ -105,6 +111,9 @@ class Cgroups {
 
   // Creates the group for environment `id` with `limits`. Throws std::runtime_error.
   virtual std::unique_ptr<Group> create(int64_t id, const Limits& limits) = 0;
+  // Creates a group made before its environment exists ("spare-<seq>", no limits), for a
+  // standby process to wait in until Group::claim. Throws std::runtime_error.
+  virtual std::unique_ptr<Group> create_spare(int64_t seq) = 0;
 
   // Finds groups left by emulators that are no longer running, kills their processes (frozen
   // ones too) and removes them. Returns how many environment groups were removed.

@@ -10,7 +10,9 @@
 //          starts an environment), with --isolation none, and with --isolation cgroup at a
 //          memory size whose CPU share is the whole host (so the CPU model does not slow the
 //          function: only the cgroup work is added);
-//   warm   one invoke on `coldlab serve --isolation none` whose environment is already up.
+//   warm   one invoke on `coldlab serve --isolation none` whose environment is already up;
+//          after the rounds, also back to back with a bare round trip, pair after pair, as a
+//          closed-loop client meets it (in the rounds, every process has slept for a while).
 // coldlab's share of a cold start is then cold(none) - bare - spawn-to-answer: everything but
 // the round trip and the process's own start and work. A benchmark, not a test: it prints
 // figures with the command and the machine, and asserts nothing.
@@ -187,11 +189,14 @@ int main(int argc, char** argv) {
   std::string coldlab = (bin / "coldlab").string();
   std::string bootstrap = (bin.parent_path() / "functions" / "echo" / "bootstrap").string();
   int rounds = 200;
+  int warm_pairs = 2000;
   int cgroup_memory_mb = 10240;
   bool with_cgroup = true;
   app.add_option("--coldlab", coldlab, "coldlab binary")->capture_default_str();
   app.add_option("--bootstrap", bootstrap, "the built-in echo's executable (spawned bare)")->capture_default_str();
   app.add_option("--rounds", rounds, "rounds; each measures every variant once")->capture_default_str();
+  app.add_option("--warm-pairs", warm_pairs, "back-to-back bare and warm round trips after the rounds")
+      ->capture_default_str();
   app.add_option("--cgroup-memory", cgroup_memory_mb,
                  "MemorySize of echo under --isolation cgroup: large enough that its CPU share is the host")
       ->capture_default_str();
@@ -274,16 +279,31 @@ int main(int argc, char** argv) {
       cgroup_work.ms.push_back(*cg - *c);
     }
   }
+  Series bare_b2b{"bare loopback HTTP round trip, back to back", {}},
+      warm_b2b{"warm invoke, --isolation none, back to back", {}}, warm_b2b_over{"warm - bare, back to back", {}};
+  for (int i = 0; i < warm_pairs; ++i) {
+    auto t0 = Clock::now();
+    auto b = bare_client->Post("/echo", MinimalRuntimeApi::kEvent, "application/json");
+    double bare_ms = ms_between(t0, Clock::now());
+    auto w = invoke_once(*warm_client, "echo");
+    if (!b || b->status != 200 || !w) {
+      ++failures;
+      continue;
+    }
+    bare_b2b.ms.push_back(bare_ms);
+    warm_b2b.ms.push_back(*w);
+    warm_b2b_over.ms.push_back(*w - bare_ms);
+  }
   coldlab::bench::stop_serve(cold_none);
   coldlab::bench::stop_serve(warm_none);
   if (cold_cgroup) coldlab::bench::stop_serve(*cold_cgroup);
   std::filesystem::remove_all(dir);
 
-  std::printf("\nmeasured (%d rounds, %d with a failure left out):\n", rounds, failures);
-  for (const auto* s : {&bare, &to_answer, &to_exit, &cold, &cold_cg, &warm})
+  std::printf("\nmeasured (%d rounds and %d warm pairs, %d with a failure left out):\n", rounds, warm_pairs, failures);
+  for (const auto* s : {&bare, &to_answer, &to_exit, &cold, &cold_cg, &warm, &bare_b2b, &warm_b2b})
     if (!s->ms.empty()) print_series(*s);
   std::printf("per-round differences:\n");
-  for (const auto* s : {&share, &over_exit, &cgroup_work, &warm_over})
+  for (const auto* s : {&share, &over_exit, &cgroup_work, &warm_over, &warm_b2b_over})
     if (!s->ms.empty()) print_series(*s);
-  return failures == rounds ? 1 : 0;
+  return failures == rounds + warm_pairs ? 1 : 0;
 }

@@ -123,6 +123,32 @@ TEST_CASE("v2: an environment's group gets memory.max, no swap and cpu.max", "[c
   CHECK_FALSE(fs::exists(env));
 }
 
+TEST_CASE("v2: a spare group has no limits until claimed, then has its environment's name and limits", "[cgroups]") {
+  FakeV2 fake;
+  std::string why;
+  auto cg = Cgroups::open(fake.root, "coldlab", &why);
+  REQUIRE(cg);
+  const auto spare = fake.run / "spare-3";
+  for (auto f : {"memory.max", "memory.swap.max", "cpu.max", "cgroup.procs", "cgroup.kill"}) put(spare / f, "");
+  auto group = cg->create_spare(3);
+  CHECK(slurp(spare / "memory.max").empty());
+  CHECK(slurp(spare / "cpu.max").empty());
+  const int fd = group->join_fds().at(0);
+  group->claim(9, lambda_limits(512, 2));
+  const auto env = fake.run / "env-9";
+  CHECK_FALSE(fs::exists(spare));
+  CHECK(slurp(env / "memory.max") == std::to_string(512LL * 1024 * 1024));
+  CHECK(slurp(env / "memory.swap.max") == "0");
+  CHECK(slurp(env / "cpu.max") == "5788 20000");
+  // The descriptor a standby joined through still names the same group.
+  REQUIRE(::write(fd, "0", 1) == 1);
+  CHECK(slurp(env / "cgroup.procs") == "0");
+  group->set_cpu_quota(40000);  // the claimed period is the group's now
+  CHECK(slurp(env / "cpu.max") == "40000 20000");
+  group.reset();
+  CHECK_FALSE(fs::exists(env));
+}
+
 TEST_CASE("v2: refused clearly without the memory or cpu controller", "[cgroups]") {
   FakeV2 fake;
   put(fake.root / "cgroup.controllers", "cpuset io pids\n");

@@ -252,3 +252,35 @@ TEST_CASE("v1 freezer: frozen groups of an emulator that is gone are killed and 
   for (const char* h : kHierarchies) CHECK_FALSE(fs::exists(kRoot / h / run));
   CHECK(fs::exists(kRoot / "freezer" / test_parent() / ("run-" + std::to_string(::getpid()))));  // ours stays
 }
+
+TEST_CASE("v1: a spare group is claimed with its process in it: renamed in every hierarchy, given its limits",
+          "[cgroups][freezer][root]") {
+  SKIP_UNLESS_V1_FREEZER();
+  Cleanup cleanup;
+  std::string why;
+  auto cg = Cgroups::open(kRoot, test_parent(), &why);
+  REQUIRE(cg);
+  Spinner spinner;
+  auto group = cg->create_spare(4);
+  const fs::path run = fs::path(test_parent()) / ("run-" + std::to_string(::getpid()));
+  CHECK(slurp(kRoot / "cpu" / run / "spare-4" / "cpu.cfs_quota_us") == "-1\n");
+  spinner.start(group->join_fds());
+  REQUIRE(eventually([&] { return spinner.count() > 0; }));
+
+  group->claim(5, lambda_limits(512, 2));
+  const fs::path rel = run / "env-5";
+  for (const char* h : kHierarchies) {
+    CHECK_FALSE(fs::exists(kRoot / h / run / "spare-4"));
+    CHECK(fs::exists(kRoot / h / rel));
+    CHECK(slurp("/proc/" + std::to_string(spinner.pid()) + "/cgroup").find(std::string(h) + ":/" + rel.string()) !=
+          std::string::npos);
+  }
+  CHECK(slurp(kRoot / "memory" / rel / "memory.limit_in_bytes") == std::to_string(512LL << 20) + "\n");
+  CHECK(slurp(kRoot / "cpu" / rel / "cpu.cfs_period_us") == "20000\n");
+  CHECK(slurp(kRoot / "cpu" / rel / "cpu.cfs_quota_us") == "5788\n");
+  group->freeze();  // the claimed group's freezer, under its new name
+  CHECK(freezer_state(kRoot / "freezer" / rel) == "FROZEN");
+  group.reset();
+  CHECK(spinner.exit_signal() == SIGKILL);
+  for (const char* h : kHierarchies) CHECK_FALSE(fs::exists(kRoot / h / rel));
+}
