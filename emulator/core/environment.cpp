@@ -546,7 +546,10 @@ void Environment::on_init_timer(uint64_t generation) {
     std::snprintf(buf, sizeof buf, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: timeout",
                   static_cast<double>(now - spawned_us_) / 1000.0);
     platform_line(buf);
+    // Everything the first Init started goes, not only its process group: the retry starts
+    // clean, in the same (then empty) group.
     if (old) old->kill();
+    if (group_) group_->kill_all();
     std::string runtime_api;
     try {
       Binding binding = bind(retry);

@@ -232,3 +232,34 @@ TEST_CASE("stopping an environment kills every process in its cgroup, not only t
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK_FALSE(coldlab::testing::process_alive(orphan));
 }
+
+TEST_CASE("an Init retry kills everything the first Init started, not only its process group") {
+  ColdlabServer server({"--init-timeout", "1"});
+  REQUIRE(isolated(server));
+  const std::string pidfile = server.db().string() + ".orphans";
+  httplib::Client c("127.0.0.1", server.port());
+  auto upd = c.Put("/2015-03-31/functions/slow-init/configuration",
+                   R"({"Environment": {"Variables": {"INIT_SLEEP": "1.5", "INIT_ORPHAN_PIDFILE": ")" + pidfile +
+                       R"("}}})",
+                   "application/json");
+  REQUIRE(upd);
+  REQUIRE(upd->status == 200);
+  c.set_read_timeout(30);
+  auto r = c.Post("/2015-03-31/functions/slow-init/invocations", "{}", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  std::vector<int> orphans;
+  {
+    std::ifstream in(pidfile);
+    int pid;
+    while (in >> pid) orphans.push_back(pid);
+  }
+  REQUIRE(orphans.size() == 2);  // one per Init
+  CHECK_FALSE(coldlab::testing::process_alive(orphans[0]));  // the first Init's, killed at the retry
+  CHECK(coldlab::testing::process_alive(orphans[1]));        // the retry's, in the live environment
+  REQUIRE(server.stop() == 0);
+  for (int i = 0; i < 100 && coldlab::testing::process_alive(orphans[1]); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(coldlab::testing::process_alive(orphans[1]));
+  std::filesystem::remove(pidfile);
+}
