@@ -42,7 +42,7 @@ void handle_invoke(ApiContext& ctx, const httplib::Request& req, httplib::Respon
   };
   if (resolved.error) return refuse(*resolved.error);
   // The client went away mid-body: what arrived is not its event, so it must not run.
-  if (!read) return refuse(core::invalid_request_content("the body ended before its Content-Length"));
+  if (!read) return refuse(core::invalid_request_content("the body ended early (before its Content-Length, or in a broken chunked encoding)"));
   call.function_arn = function_arn(ctx.region, ctx.account, resolved.name);
 
   if (type != "RequestResponse" && type != "Event" && type != "DryRun")

@@ -101,7 +101,7 @@ class HttpRuntimeServer : public core::RuntimeServer {
   // merely lost its connection posts again.
   static void refuse_truncated(httplib::Response& res) {
     res.status = 400;
-    res.set_content(core::runtime_error_body("InvalidRequestBody", "the body ended before its Content-Length"),
+    res.set_content(core::runtime_error_body("InvalidRequestBody", "the body ended early (before its Content-Length, or in a broken chunked encoding)"),
                     "application/json");
   }
 

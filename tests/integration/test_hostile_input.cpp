@@ -129,6 +129,12 @@ TEST_CASE("hostile input to the Invoke and management APIs gets a 4xx with a JSO
     check_refused(send_raw(port, "GET /2015-03-31/functions/" + name +
                                      "/configuration HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
   }
+  // Bad chunked encoding: a chunk size that is not hex, first or after a good chunk. The
+  // function must not run on what arrived (it is not the event).
+  const std::string chunked = "POST " + invoke +
+                              " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n";
+  check_refused(send_raw(port, chunked + "zz\r\n{}\r\n0\r\n\r\n"));
+  check_refused(send_raw(port, chunked + "2\r\n{}\r\nzz\r\nabc\r\n0\r\n\r\n"));
   // Malformed HTTP: a header over the server's limit, a request line that is not one.
   check_refused(send_raw(port, post(invoke, "{}", "X-Big: " + std::string(20000, 'a') + "\r\n")));
   check_refused(send_raw(port, std::string("\x00\x01\x02 / HTTP/1.1\r\n\r\n", 19)));
