@@ -123,7 +123,12 @@ StandbyProcess::StandbyProcess(std::shared_ptr<Process> process, std::shared_ptr
     : process_(std::move(process)), relay_(std::move(relay)), spec_fd_(spec_fd), status_fd_(status_fd) {}
 
 StandbyProcess::~StandbyProcess() {
-  if (!used_) {
+  bool used;
+  {
+    std::lock_guard<std::mutex> lock(relay_->mu);
+    used = used_;
+  }
+  if (!used) {
     relay_->discard();
     process_->kill();
   }
@@ -140,10 +145,10 @@ int StandbyProcess::pid() const { return process_->pid(); }
 
 std::shared_ptr<Process> StandbyProcess::become(const SpawnSpec& spec, ProcessSupervisor::LineFn on_line,
                                                 ProcessSupervisor::ExitFn on_exit) {
-  if (used_) throw std::logic_error("StandbyProcess::become called twice");
-  used_ = true;
   {
-    std::lock_guard<std::mutex> lock(relay_->mu);
+    std::lock_guard<std::mutex> lock(relay_->mu);  // alive() reads used_ from other threads
+    if (used_) throw std::logic_error("StandbyProcess::become called twice");
+    used_ = true;
     if (relay_->held_exit) {
       relay_->state = Relay::State::kDiscard;
       throw StandbyGone("the standby process " + std::to_string(pid()) + " has died");

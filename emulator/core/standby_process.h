@@ -63,7 +63,7 @@ class StandbyProcess {
   std::shared_ptr<Relay> relay_;
   int spec_fd_;    // our end of the socket the spec goes through; -1 once sent
   int status_fd_;  // read end of the pipe that exec closes; -1 once read
-  bool used_ = false;
+  bool used_ = false;  // guarded by the relay's mutex
 };
 
 }  // namespace coldlab::core
